@@ -1,0 +1,129 @@
+/* sctprof: profile SCT test runs. The dispatcher: global options, the command table,
+ * and a final check that what we printed really reached stdout. */
+#include "cmd.h"
+#include "config.h"
+#include "exitcode.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+const struct cmd *const commands[] = {
+	NULL,
+};
+
+static const char main_usage_head[] =
+	"usage: sctprof [--version] [--help] [-v|--verbose] [-q|--quiet] COMMAND [ARGS]\n"
+	"\n"
+	"Profile a Python test run (SCT, pytest, any script) and keep everything it produced.\n"
+	"\n"
+	"Commands:\n";
+
+static void print_main_usage(FILE *f)
+{
+	fputs(main_usage_head, f);
+	for (size_t i = 0; commands[i]; i++)
+		if (!(commands[i]->flags & CMD_HIDDEN))
+			fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fputs("\nRun 'sctprof COMMAND --help' for a command's options.\n\nExit status:\n"
+	      "  the test's own status (128+N when the test died of signal N), or\n", f);
+	for (size_t i = 0; exit_docs[i].meaning; i++)
+		fprintf(f, "  %-4d %s\n", exit_docs[i].code, exit_docs[i].meaning);
+}
+
+int cmd_help(const struct cmd *c)
+{
+	fputs(c->usage, stdout);
+	return 0;
+}
+
+int cmd_usage_error(const struct cmd *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "sctprof: %s: ", c->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see 'sctprof %s --help')\n", c->name);
+	return EXIT_USAGE;
+}
+
+/* Exact name, or a unique prefix of a visible command. */
+static const struct cmd *find_cmd(const char *name)
+{
+	const struct cmd *found = NULL;
+	size_t len = strlen(name);
+
+	for (size_t i = 0; commands[i]; i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	for (size_t i = 0; commands[i]; i++) {
+		if (commands[i]->flags & CMD_HIDDEN || strncmp(commands[i]->name, name, len) != 0)
+			continue;
+		if (found)
+			return NULL;
+		found = commands[i];
+	}
+	return found;
+}
+
+/* As git's run_builtin(): a full disk under `sctprof report > f` is an error, not silence. */
+static int finish_stdout(int status)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		log_error("write error on standard output: %s", strerror(errno ? errno : EIO));
+		return status ? status : EXIT_IOERR;
+	}
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c;
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+			printf("sctprof %s\n", SCTPROF_VERSION);
+			return finish_stdout(0);
+		} else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			print_main_usage(stdout);
+			return finish_stdout(0);
+		} else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+			log_set_level(LOG_VERBOSE);
+		} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+			log_set_level(LOG_QUIET);
+		} else {
+			log_error("unknown option '%s' (see 'sctprof --help')", a);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		print_main_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[i], "help")) {
+		if (i + 1 >= argc) {
+			print_main_usage(stdout);
+			return finish_stdout(0);
+		}
+		c = find_cmd(argv[i + 1]);
+		if (!c) {
+			log_error("unknown command '%s' (see 'sctprof --help')", argv[i + 1]);
+			return EXIT_USAGE;
+		}
+		return finish_stdout(cmd_help(c));
+	}
+	c = find_cmd(argv[i]);
+	if (!c) {
+		log_error("unknown command '%s' (see 'sctprof --help')", argv[i]);
+		return EXIT_USAGE;
+	}
+	return finish_stdout(c->run(argc - i, argv + i));
+}

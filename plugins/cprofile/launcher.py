@@ -1,0 +1,237 @@
+"""sctprof's cProfile launcher: run a Python program exactly as `python` would, profiled.
+
+Why not `python -m cProfile`: it swallows SystemExit (a failing test exits 0), it sees
+only the main thread, and it writes nothing on SIGTERM. This launcher
+
+  * keeps sys.argv, __main__ and sys.path[0] as plain Python sets them for a script,
+    `-m module` or `-c code`;
+  * profiles every thread (one cProfile.Profile per thread, merged at the end) unless
+    --threads=main; from Python 3.12 cProfile observes the whole interpreter through
+    sys.monitoring, so one profiler serves all threads and --threads=main cannot narrow it;
+  * writes the stats (pstats marshal) on normal exit, SystemExit, an uncaught exception,
+    SIGINT and SIGTERM, atomically (temporary name, then rename);
+  * exits with the program's own status, or dies of the signal that stopped it.
+
+Usage (by sctprof only):
+  python [interpreter options] launcher.py --output FILE [--threads all|main]
+         [--summary FILE] -- (SCRIPT | -m MODULE | -c CODE) [ARG...]
+"""
+
+import os
+import signal
+import sys
+import threading
+
+import cProfile
+
+_MONITORING = sys.version_info >= (3, 12)
+
+
+class _Terminated(BaseException):
+    """Raised in the main thread by the SIGTERM handler, so finally blocks run."""
+
+
+def _parse(argv):
+    opts = {"output": None, "threads": "all", "summary": None}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--":
+            i += 1
+            break
+        key = a[2:].split("=", 1)[0]
+        if key not in opts:
+            sys.exit("sctprof launcher: unknown option %r" % a)
+        if "=" in a:
+            opts[key] = a.split("=", 1)[1]
+        else:
+            i += 1
+            opts[key] = argv[i]
+        i += 1
+    rest = argv[i:]
+    if not opts["output"] or not rest:
+        sys.exit("sctprof launcher: usage: --output FILE -- PROGRAM [ARG...]")
+    return opts, rest
+
+
+class _Profiles:
+    """One profiler per thread (before 3.12), or one for the interpreter (3.12+)."""
+
+    def __init__(self, all_threads):
+        self.all_threads = all_threads
+        self.lock = threading.Lock()
+        self.profiles = []
+        self.main = cProfile.Profile()
+        self.profiles.append(self.main)
+
+    def _thread_hook(self, frame, event, arg):
+        # Called once in each new thread as its profile function; replace it with a
+        # profiler of that thread's own.
+        sys.setprofile(None)
+        prof = cProfile.Profile()
+        with self.lock:
+            self.profiles.append(prof)
+        prof.enable()
+
+    def start(self):
+        if self.all_threads and not _MONITORING:
+            threading.setprofile(self._thread_hook)
+        self.main.enable()
+
+    def stop(self):
+        threading.setprofile(None)
+        self.main.disable()
+
+    def dump(self, path):
+        import marshal
+        import pstats
+
+        with self.lock:
+            profs = list(self.profiles)
+        stats = None
+        for prof in profs:
+            # snapshot_stats() reads the profiler without disabling it: disable() would
+            # act on the calling thread, not on the thread the profiler belongs to.
+            prof.snapshot_stats()
+            if not prof.stats:
+                continue
+            if stats is None:
+                stats = pstats.Stats(prof)
+            else:
+                stats.add(prof)
+        tmp = "%s.tmp-%d" % (path, os.getpid())
+        with open(tmp, "wb") as f:
+            marshal.dump(stats.stats if stats else {}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        return stats
+
+
+def _set_path0(mode, target):
+    """sys.path[0] as plain Python would set it, replacing the launcher's folder."""
+    if sys.flags.safe_path:
+        if sys.path and sys.path[0] == os.path.dirname(os.path.abspath(__file__)):
+            del sys.path[0]
+        return
+    if mode == "script":
+        first = os.path.dirname(os.path.realpath(target))
+    elif mode == "module":
+        first = os.getcwd()
+    else:
+        first = ""
+    if sys.path:
+        sys.path[0] = first
+    else:
+        sys.path.insert(0, first)
+
+
+def _run(rest):
+    import runpy
+
+    if rest[0] == "-m":
+        mod = rest[1]
+        sys.argv = [mod] + rest[2:]  # runpy replaces argv[0] with the module's path
+        _set_path0("module", mod)
+        runpy.run_module(mod, run_name="__main__", alter_sys=True)
+    elif rest[0] == "-c":
+        sys.argv = ["-c"] + rest[2:]
+        _set_path0("code", None)
+        import types
+
+        main_mod = types.ModuleType("__main__")
+        main_mod.__dict__["__builtins__"] = __builtins__
+        sys.modules["__main__"] = main_mod
+        exec(compile(rest[1], "<string>", "exec"), main_mod.__dict__)
+    else:
+        script = rest[0]
+        sys.argv = list(rest)
+        _set_path0("script", script)
+        runpy.run_path(script, run_name="__main__")
+
+
+def _exit_code(code):
+    """What the interpreter does with SystemExit's code."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        sys.stderr.write(str(code) + "\n")
+    except Exception:
+        pass
+    return 1
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
+
+
+def main():
+    opts, rest = _parse(sys.argv[1:])
+    output = os.path.abspath(opts["output"])
+    summary = os.path.abspath(opts["summary"]) if opts["summary"] else None
+    pid = os.getpid()
+    if opts["threads"] == "main" and _MONITORING:
+        sys.stderr.write("sctprof: warning: from Python 3.12 cProfile observes every "
+                         "thread; --threads=main cannot narrow it\n")
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+    profiles = _Profiles(opts["threads"] != "main")
+    status, die_of = 0, None
+    profiles.start()
+    try:
+        _run(rest)
+    except SystemExit as e:
+        status = _exit_code(e.code)
+    except KeyboardInterrupt:
+        die_of = signal.SIGINT
+    except _Terminated:
+        die_of = signal.SIGTERM
+    except BaseException:
+        profiles.stop()
+        sys.excepthook(*sys.exc_info())
+        status = 1
+    finally:
+        profiles.stop()
+
+    if os.getpid() != pid:
+        # A forked child that returned here (os.fork() then sys.exit()): its parent owns
+        # the profile file.
+        os._exit(status)
+    if die_of is None:
+        # Let non-daemon threads finish first, as the interpreter would, so that their
+        # profiles are complete.
+        shutdown = getattr(threading, "_shutdown", None)
+        if shutdown:
+            try:
+                shutdown()
+            except BaseException:
+                pass
+    try:
+        stats = profiles.dump(output)
+        if summary:
+            with open(summary, "w") as f:
+                if stats is not None:
+                    stats.stream = f
+                    stats.sort_stats("cumulative").print_stats(30)
+                else:
+                    f.write("no profile data: the program ran no Python code\n")
+    except OSError as e:
+        sys.stderr.write("sctprof: cannot write profile %r: %s\n" % (output, e.strerror))
+        if status == 0 and die_of is None:
+            status = 74
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        pass
+    if die_of is not None:
+        signal.signal(die_of, signal.SIG_DFL)
+        os.kill(os.getpid(), die_of)
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()

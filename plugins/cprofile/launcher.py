@@ -17,10 +17,13 @@ Usage (by sctprof only):
          [--summary FILE] -- (SCRIPT | -m MODULE | -c CODE) [ARG...]
 """
 
+import importlib.machinery
+import io
 import os
 import signal
 import sys
 import threading
+import types
 
 import cProfile
 import runpy  # imported before profiling starts, so that it does not show as the
@@ -147,7 +150,31 @@ def _run(rest):
         script = rest[0]
         sys.argv = list(rest)
         _set_path0("script", script)
-        runpy.run_path(script, run_name="__main__")
+        if os.path.isfile(script) and not script.endswith((".pyc", ".pyz", ".zip")):
+            _run_source(script)
+        else:
+            runpy.run_path(script, run_name="__main__")
+
+
+def _run_source(script):
+    """A source file as `python script.py` runs it: sys.argv[0] as given, while
+    __main__.__file__ and the code's file name are made absolute by joining the working
+    directory without normalising ("/cwd/./sct.py"). runpy.run_path would put its
+    argument into both."""
+    path = script if os.path.isabs(script) else os.path.join(os.getcwd(), script)
+    with io.open_code(path) as f:
+        code = compile(f.read(), path, "exec", dont_inherit=True)
+    main_mod = types.ModuleType("__main__")
+    main_mod.__dict__.update({
+        "__file__": path,
+        "__cached__": None,
+        "__package__": None,
+        "__spec__": None,
+        "__loader__": importlib.machinery.SourceFileLoader("__main__", path),
+        "__builtins__": __builtins__,
+    })
+    sys.modules["__main__"] = main_mod
+    exec(code, main_mod.__dict__)
 
 
 def _exit_code(code):

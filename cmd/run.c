@@ -4,6 +4,7 @@
 #include "error.h"
 #include "exitcode.h"
 #include "log.h"
+#include "progress.h"
 #include "runner.h"
 #include "strv.h"
 
@@ -12,6 +13,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
 	"usage: sctprof run [OPTIONS] -- COMMAND [ARG...]\n"
@@ -32,18 +34,24 @@ static const char usage[] =
 	"      --tool-arg ARG     pass ARG to the tool (repeatable)\n"
 	"      --timeout D        stop the test after D (45s, 90m, 2h30m); exit 124\n"
 	"      --grace D          after SIGINT, wait D before SIGTERM (default 30s)\n"
+	"      --kill-after D     after SIGTERM, wait D before SIGKILL (default 5s)\n"
 	"      --post-timeout D   bound each post-processing step (default 10m)\n"
+	"      --progress WHEN    auto (default: a live line on a terminal), always, never\n"
+	"                         (plain lines: one per phase, one a minute)\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"A stop (SIGINT, SIGTERM, SIGHUP, SIGQUIT to sctprof, or --timeout) sends SIGINT to the\n"
 	"test's process group so the profiler writes its output, then SIGTERM after the grace,\n"
-	"then SIGKILL 5 s later; the profile and bundle are still written.\n";
+	"then SIGKILL after --kill-after; the profile and bundle are still written, and sctprof\n"
+	"exits 128+N for signal N (124 for --timeout). A second stop signal skips the grace; a\n"
+	"third also skips post-processing and bundling, keeping the raw files.\n";
 
 extern const struct cmd cmd_run;
 
 enum {
 	OPT_FORMAT = 256, OPT_NO_ARCHIVE, OPT_PYTHON, OPT_THREADS, OPT_TOOL, OPT_TOOL_ARG,
 	OPT_TIMEOUT, OPT_GRACE, OPT_POST_TIMEOUT, OPT_SUBPROCESSES,
+	OPT_KILL_AFTER, OPT_PROGRESS,
 };
 
 static const struct option options[] = {
@@ -59,6 +67,8 @@ static const struct option options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "post-timeout", required_argument, NULL, OPT_POST_TIMEOUT },
+	{ "kill-after", required_argument, NULL, OPT_KILL_AFTER },
+	{ "progress", required_argument, NULL, OPT_PROGRESS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -78,12 +88,13 @@ static int run_main(int argc, char **argv)
 	struct run_result res = { 0 };
 	struct strv tool_args = STRV_INIT;
 	const char *env_out = getenv("SCTPROF_OUTPUT_DIR");
-	int c, r, code;
+	enum progress_mode progress = PROGRESS_AUTO;
+	int c, r, code = 0;
 
 	o.output_dir = env_out && *env_out ? env_out : "sct-profiles";
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+p:o:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:o:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o.kind = optarg;
@@ -92,8 +103,10 @@ static int run_main(int argc, char **argv)
 			o.output_dir = optarg;
 			break;
 		case OPT_FORMAT:
-			if (bundle_format_parse(optarg, &o.format) < 0)
-				return cmd_usage_error(self, "unknown --format '%s' (tar.zst, tar.gz, zip)", optarg);
+			if (bundle_format_parse(optarg, &o.format) < 0) {
+				code = cmd_usage_error(self, "unknown --format '%s' (tar.zst, tar.gz, zip)", optarg);
+				goto out;
+			}
 			break;
 		case OPT_NO_ARCHIVE:
 			o.no_archive = true;
@@ -102,71 +115,91 @@ static int run_main(int argc, char **argv)
 			o.python = optarg;
 			break;
 		case OPT_THREADS:
-			if (strcmp(optarg, "all") && strcmp(optarg, "main"))
-				return cmd_usage_error(self, "--threads takes 'all' or 'main', not '%s'", optarg);
+			if (strcmp(optarg, "all") && strcmp(optarg, "main")) {
+				code = cmd_usage_error(self, "--threads takes 'all' or 'main', not '%s'", optarg);
+				goto out;
+			}
 			o.all_threads = !strcmp(optarg, "all");
 			break;
 		case OPT_TOOL:
 			o.tool = optarg;
 			break;
 		case OPT_TOOL_ARG:
-			if (strv_push(&tool_args, optarg) < 0)
-				return EXIT_SOFTWARE;
+			if (strv_push(&tool_args, optarg) < 0) {
+				code = EXIT_SOFTWARE;
+				goto out;
+			}
 			break;
 		case OPT_SUBPROCESSES:
 			o.subprocesses = true;
 			break;
 		case OPT_TIMEOUT:
 		case OPT_GRACE:
+		case OPT_KILL_AFTER:
 		case OPT_POST_TIMEOUT: {
 			double d;
-			if (duration_parse(optarg, &d) < 0)
-				return cmd_usage_error(self, "%s", err_msg_for(-EINVAL));
+			if (duration_parse(optarg, &d) < 0) {
+				code = cmd_usage_error(self, "%s", err_msg_for(-EINVAL));
+				goto out;
+			}
 			if (c == OPT_TIMEOUT)
 				o.timeout = d;
 			else if (c == OPT_GRACE)
 				o.grace = d;
+			else if (c == OPT_KILL_AFTER)
+				o.kill_after = d;
 			else
 				o.post_timeout = d;
 			break;
 		}
+		case OPT_PROGRESS:
+			if (progress_mode_parse(optarg, &progress) < 0) {
+				code = cmd_usage_error(self, "%s", err_msg_for(-EINVAL));
+				goto out;
+			}
+			break;
 		case 'h':
-			strv_free(&tool_args);
-			return cmd_help(self);
+			code = cmd_help(self);
+			goto out;
 		case ':':
-			return cmd_usage_error(self, "option '%s' needs a value", argv[optind - 1]);
+			code = cmd_usage_error(self, "option '%s' needs a value", argv[optind - 1]);
+			goto out;
 		default:
-			return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			code = cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			goto out;
 		}
 	}
 	if (!run_kind_known(o.kind)) {
-		strv_free(&tool_args);
-		return cmd_usage_error(self, "unknown profile kind '%s' (cprofile, sampling, memory, "
+		code = cmd_usage_error(self, "unknown profile kind '%s' (cprofile, sampling, memory, "
 				       "timeline, scalene, imports)", o.kind);
+		goto out;
 	}
 	if (optind > argc || strcmp(argv[optind - 1], "--") != 0) {
-		strv_free(&tool_args);
-		return cmd_usage_error(self, optind < argc ? "put '--' before the command ('%s')"
+		code = cmd_usage_error(self, optind < argc ? "put '--' before the command ('%s')"
 				       : "no command given%s", optind < argc ? argv[optind] : "");
+		goto out;
 	}
 	if (optind >= argc) {
-		strv_free(&tool_args);
-		return cmd_usage_error(self, "no command after '--'");
+		code = cmd_usage_error(self, "no command after '--'");
+		goto out;
 	}
 	o.command = argv + optind;
 	o.n_command = argc - optind;
 	o.tool_args = strv_argv(&tool_args);
 	o.n_tool_args = tool_args.n;
 
+	progress_setup(STDERR_FILENO, log_get_level() == LOG_QUIET ? PROGRESS_OFF : progress);
 	r = runner_run(&o, &res, &code);
-	if (r < 0)
+	/* One line either way: what failed and where the raw files are. */
+	if (r < 0 && res.run_dir)
+		log_error("%s; raw profile kept in %s/", err_msg_for(r), res.run_dir);
+	else if (r < 0)
 		log_error("%s", err_msg_for(r));
-	if (res.bundle)
+	else if (res.bundle)
 		log_info("profile: %s", res.bundle);
-	else if (res.run_dir && r == 0)
-		log_info("profile: %s/", res.run_dir);
 	else if (res.run_dir)
-		log_info("raw profile kept in %s/", res.run_dir);
+		log_info("profile: %s/", res.run_dir);
+out:
 	run_result_free(&res);
 	strv_free(&tool_args);
 	return code;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,15 +43,19 @@ const char *bundle_format_ext(enum bundle_format f)
 	}
 }
 
-/* libarchive's error as an errno plus its message: the one conversion point. */
+/* libarchive's error as an errno plus its message: the one conversion point. For a
+ * system error libarchive's own text is generic ("Write error"), so the errno's text
+ * ("No space left on device") is what the user needs; for format and usage errors
+ * (ARCHIVE_ERRNO_FILE_FORMAT, _PROGRAMMER, _MISC) libarchive's text is the reason. */
 static int arch_err(struct archive *a, const char *what, const char *path)
 {
+	const char *text = archive_error_string(a);
 	int e = archive_errno(a);
+	bool sys_err = e > 0 && e != EILSEQ && e != EINVAL;
 
 	if (e <= 0)
 		e = EIO;
-	return err_set(e, "%s '%s': %s", what, path,
-		       archive_error_string(a) ? archive_error_string(a) : strerror(e));
+	return err_set(e, "%s '%s': %s", what, path, sys_err || !text ? strerror(e) : text);
 }
 
 static int open_writer(struct archive **ret, enum bundle_format f, int fd, const char *path)

@@ -428,10 +428,13 @@ def test_full_disk_while_bundling(workdir):
                        text=True, env=clean_env(), cwd=workdir, timeout=HANG,
                        stdin=subprocess.DEVNULL)
     assert p.returncode == 74, p.stderr
-    line = one_line(p.stderr)
-    assert "No space left on device" in line
+    # Through a pipe: the bundling phase's plain line, then the one error line.
+    phase, line = p.stderr.splitlines()
+    assert phase.startswith("sctprof: bundling ")
+    assert line.startswith("sctprof: cannot write '") and "No space left on device" in line
     assert ".tar.zst" in line
     run_dir, m = only_run("kept")
+    assert "No space left on device" in m["bundle"]["error"]
     assert stats_loads(os.path.join(run_dir, "profile.stats"))
     assert os.path.getsize(os.path.join(run_dir, "test.log")) == 3 << 20
     assert os.path.basename(run_dir) + "/" in line  # where the raw profile was kept

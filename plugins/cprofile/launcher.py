@@ -26,8 +26,9 @@ import threading
 import types
 
 import cProfile
+import marshal
 import runpy  # imported before profiling starts, so that it does not show as the
-import pkgutil  # program's own work (run_path imports pkgutil lazily)
+              # program's own work (pkgutil too, when run_path needs it: see main())
 
 _MONITORING = sys.version_info >= (3, 12)
 
@@ -88,29 +89,79 @@ class _Profiles:
         self.main.disable()
 
     def dump(self, path):
-        import marshal
-        import pstats
-
+        """Writes the merged stats (pstats marshal) atomically; returns them."""
         with self.lock:
             profs = list(self.profiles)
-        stats = None
+        stats = {}
         for prof in profs:
             # snapshot_stats() reads the profiler without disabling it: disable() would
             # act on the calling thread, not on the thread the profiler belongs to.
             prof.snapshot_stats()
-            if not prof.stats:
-                continue
-            if stats is None:
-                stats = pstats.Stats(prof)
-            else:
-                stats.add(prof)
+            _merge(stats, prof.stats)
         tmp = "%s.tmp-%d" % (path, os.getpid())
         with open(tmp, "wb") as f:
-            marshal.dump(stats.stats if stats else {}, f)
+            marshal.dump(stats, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
         return stats
+
+
+# pstats is not imported: with its dataclasses, inspect and typing imports it costs tens
+# of milliseconds at every exit. What it would do here, merging and the top of the
+# table, is a few lines.
+
+def _merge(into, stats):
+    """pstats.Stats.add(): {func: (cc, nc, tt, ct, callers)}, callers summed."""
+    for func, (cc, nc, tt, ct, callers) in stats.items():
+        old = into.get(func)
+        if old is None:
+            into[func] = (cc, nc, tt, ct, dict(callers))
+            continue
+        merged = old[4]
+        for caller, v in callers.items():
+            w = merged.get(caller)
+            if w is None:
+                merged[caller] = v
+            elif isinstance(v, tuple):
+                merged[caller] = tuple(a + b for a, b in zip(w, v))
+            else:
+                merged[caller] = w + v
+        into[func] = (old[0] + cc, old[1] + nc, old[2] + tt, old[3] + ct, merged)
+
+
+def _func_name(func):
+    """pstats.func_std_string()."""
+    if func[:2] == ("~", 0):
+        name = func[2]
+        return "{%s}" % name[1:-1] if name.startswith("<") and name.endswith(">") else name
+    return "%s:%d(%s)" % func
+
+
+def _write_summary(f, stats, amount=30):
+    """What pstats.Stats(...).sort_stats("cumulative").print_stats(30) prints."""
+    if not stats:
+        f.write("no profile data: the program ran no Python code\n")
+        return
+    total = sum(v[1] for v in stats.values())
+    prim = sum(v[0] for v in stats.values())
+    tt = sum(v[2] for v in stats.values())
+    f.write("         %d function calls " % total)
+    if total != prim:
+        f.write("(%d primitive calls) " % prim)
+    f.write("in %.3f seconds\n\n" % tt)
+    funcs = sorted(stats, key=lambda k: stats[k][3], reverse=True)
+    f.write("   Ordered by: cumulative time\n")
+    if len(funcs) > amount:
+        f.write("   List reduced from %d to %d due to restriction <%d>\n" % (len(funcs), amount, amount))
+    f.write("\n   ncalls  tottime  percall  cumtime  percall filename:lineno(function)\n")
+    for func in funcs[:amount]:
+        cc, nc, tt, ct, _ = stats[func]
+        calls = str(nc) if nc == cc else "%d/%d" % (nc, cc)
+        f.write("%s %8.3f %s %8.3f %s %s\n" % (
+            calls.rjust(9), tt, "%8.3f" % (tt / nc) if nc else " " * 8, ct,
+            "%8.3f" % (ct / cc) if cc else " " * 8, _func_name(func)))
+    f.write("\n\n")
 
 
 def _set_path0(mode, target):
@@ -150,10 +201,15 @@ def _run(rest):
         script = rest[0]
         sys.argv = list(rest)
         _set_path0("script", script)
-        if os.path.isfile(script) and not script.endswith((".pyc", ".pyz", ".zip")):
+        if _plain_source(script):
             _run_source(script)
         else:
             runpy.run_path(script, run_name="__main__")
+
+
+def _plain_source(script):
+    """A source file, run as such; a folder, zip or .pyc goes through runpy.run_path."""
+    return os.path.isfile(script) and not script.endswith((".pyc", ".pyz", ".zip"))
 
 
 def _run_source(script):
@@ -205,6 +261,9 @@ def main():
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _on_sigterm)
 
+    if rest[0] not in ("-m", "-c") and not _plain_source(rest[0]):
+        import pkgutil  # noqa: F401  runpy.run_path imports it; not the program's work
+
     profiles = _Profiles(opts["threads"] != "main")
     status, die_of = 0, None
     profiles.start()
@@ -240,11 +299,7 @@ def main():
         stats = profiles.dump(output)
         if summary:
             with open(summary, "w") as f:
-                if stats is not None:
-                    stats.stream = f
-                    stats.sort_stats("cumulative").print_stats(30)
-                else:
-                    f.write("no profile data: the program ran no Python code\n")
+                _write_summary(f, stats)
     except OSError as e:
         sys.stderr.write("sctprof: cannot write profile %r: %s\n" % (output, e.strerror))
         if status == 0 and die_of is None:

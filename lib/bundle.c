@@ -377,7 +377,9 @@ int bundle_write(const char *run_dir, const char *run_id, struct artifact_list *
 		goto out;
 	}
 	if (z && (r = zframes_close(z)) < 0) {
-		r = err_set(-r, "cannot write '%s': %s", out_path, err_msg_for(r));
+		char why[512];
+		snprintf(why, sizeof(why), "%s", err_msg_for(r));
+		r = err_set(-r, "cannot write '%s': %s", out_path, why);
 		goto out;
 	}
 	{

@@ -20,6 +20,19 @@ static char *drain(void)
 	return buf;
 }
 
+/* "\r", blanks, "\r": what clears a live line. */
+static bool clearing(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 3 || s[0] != '\r' || s[n - 1] != '\r')
+		return false;
+	for (size_t i = 1; i + 1 < n; i++)
+		if (s[i] != ' ')
+			return false;
+	return true;
+}
+
 int main(void)
 {
 	struct progress *p;
@@ -67,8 +80,7 @@ int main(void)
 	progress_hold();
 	progress_release();
 	s = drain();
-	ok(strncmp(s, "\r ", 2) == 0 && s[strlen(s) - 1] == '\r' &&
-	   strspn(s + 1, " ") == strlen(s) - 2, "  hold clears it with blanks");
+	ok(clearing(s), "  hold clears it with blanks");
 	progress_update(p, 2048);
 	progress_end(p);
 	s = drain();
@@ -77,8 +89,7 @@ int main(void)
 	drain();
 	progress_end(p);
 	s = drain();
-	ok(s[0] == '\r' && s[strlen(s) - 1] == '\r' && strspn(s + 1, " ") == strlen(s) - 2,
-	   "  cleared at the end");
+	ok(clearing(s), "  cleared at the end");
 	progress_update(NULL, 1);
 	progress_end(NULL);
 	ok(1, "NULL accepted everywhere");

@@ -238,6 +238,7 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	const struct plugin *plugin;
 	char *pyver = NULL, *status_file = NULL, data_dir[PATH_MAX], cwd[PATH_MAX] = "";
 	json_t *m = NULL;
+	bool ran = false;
 	int r, code = EXIT_SOFTWARE;
 
 	/* 1. The target, the backend. */
@@ -299,7 +300,7 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	r = plugin->command(&tr);
 	if (r < 0) {
 		code = EXIT_USAGE;
-		goto out_unrun;
+		goto out;
 	}
 	log_debug("running: %s (%zu words)", tr.argv.v[0], tr.argv.n);
 	{
@@ -315,8 +316,9 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	}
 	if (r < 0) {
 		code = r == -ENOENT ? EXIT_UNAVAILABLE : EXIT_OSERR;
-		goto out_unrun;
+		goto out;
 	}
+	ran = true;
 	supervise_count_signals();
 	res.exit_status = wait_status_to_exit(sres.wait_status);
 	if (plugin->exit_status) {
@@ -422,15 +424,13 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 		}
 	}
 	code = res.exit_status;
-	goto out;
-out_unrun:
+out:
 	/* Nothing ran: no run folder is left behind (it is empty). */
-	if (res.run_dir && rmdir(res.run_dir) == 0) {
+	if (r < 0 && !ran && res.run_dir && rmdir(res.run_dir) == 0) {
 		free(res.run_dir);
 		free(res.run_id);
 		res.run_dir = res.run_id = NULL;
 	}
-out:
 	post_done(&post);
 	json_decref(m);
 	artifacts_free(&arts);

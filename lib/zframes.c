@@ -53,6 +53,7 @@ static int compress_slot(const struct zframes *z, struct slot *s)
 	struct archive_entry *e = archive_entry_new();
 	char level[16];
 	size_t used = 0, off = 0;
+	bool ok = false;
 	int r = 0;
 
 	snprintf(level, sizeof(level), "%d", z->level);
@@ -68,27 +69,28 @@ static int compress_slot(const struct zframes *z, struct slot *s)
 	     * libarchive's 10 KiB block buffer. */
 	    archive_write_set_bytes_per_block(a, 0) < ARCHIVE_WARN ||
 	    archive_write_open_memory(a, s->out, s->out_cap, &used) < ARCHIVE_WARN)
-		goto fail;
+		goto out;
 	archive_entry_set_filetype(e, AE_IFREG);
 	archive_entry_set_pathname(e, "frame");
 	archive_entry_set_size(e, (la_int64_t)s->in_len);
 	if (archive_write_header(a, e) < ARCHIVE_WARN)
-		goto fail;
+		goto out;
 	while (off < s->in_len) {
 		la_ssize_t n = archive_write_data(a, s->in + off, s->in_len - off);
 		if (n <= 0)
-			goto fail;
+			goto out;
 		off += (size_t)n;
 	}
 	if (archive_write_close(a) < ARCHIVE_WARN)
-		goto fail;
+		goto out;
 	s->out_len = used;
-	goto out;
-fail:
-	r = archive_errno(a) > 0 ? -archive_errno(a) : -EIO;
-	snprintf(s->reason, sizeof(s->reason), "zstd: %s",
-		 archive_error_string(a) ? archive_error_string(a) : strerror(-r));
+	ok = true;
 out:
+	if (!ok && r == 0) {
+		r = archive_errno(a) > 0 ? -archive_errno(a) : -EIO;
+		snprintf(s->reason, sizeof(s->reason), "zstd: %s",
+			 archive_error_string(a) ? archive_error_string(a) : strerror(-r));
+	}
 	archive_entry_free(e);
 	archive_write_free(a);
 	return r;

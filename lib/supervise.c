@@ -381,7 +381,6 @@ int supervise_run(const struct supervise_opts *o, struct supervise_result *ret)
 				}
 				/* A stage reached while the child ran carries on for what is left of
 				 * its group, from the same stage. */
-				res.cleanup_signal = 0;
 			}
 		}
 		if (!child_done)
@@ -402,8 +401,11 @@ int supervise_run(const struct supervise_opts *o, struct supervise_result *ret)
 	}
 	if (res.how == END_EXITED && WIFSIGNALED(res.wait_status))
 		res.how = END_SIGNALED;
-	if (!pid1)
-		res.left_running = count_children();
+	/* Whatever ended since the last look is reaped; what is still our child then is
+	 * running (a zombie would be counted too: it stays a child until reaped). */
+	for (int st; waitpid(-1, &st, WNOHANG) > 0; )
+		res.reaped++;
+	res.left_running = count_children();
 	res.ended = now_real();
 	getrusage(RUSAGE_CHILDREN, &ru_after);
 	res.rusage = ru_after;

@@ -45,7 +45,8 @@ struct supervise_result {
 	                           * ran: 0, SIGINT, SIGTERM, SIGKILL */
 	int cleanup_signal;       /* the same for what the main child left behind */
 	unsigned reaped;          /* descendants other than the main child that sctprof reaped */
-	unsigned left_running;    /* descendants outside the group still running at the end */
+	unsigned left_running;    /* children still there at the end: processes that left the
+	                           * group (as PID 1: none, unless they ignore SIGKILL) */
 	double started, ended;    /* wall clock, seconds since the epoch */
 	struct rusage rusage;     /* of every descendant reaped during this call (CPU times;
 	                           * max RSS is the largest single process's) */

@@ -191,8 +191,6 @@ def _run(rest):
     elif rest[0] == "-c":
         sys.argv = ["-c"] + rest[2:]
         _set_path0("code", None)
-        import types
-
         main_mod = types.ModuleType("__main__")
         main_mod.__dict__["__builtins__"] = __builtins__
         sys.modules["__main__"] = main_mod

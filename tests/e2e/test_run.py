@@ -261,6 +261,13 @@ def test_package_module(workdir):
     assert f["argv"][1:] == ["z"]
 
 
+def test_code_string(workdir):
+    f, m = same_as_plain(workdir, [PY, "-c", FACTS, "x", "y"])
+    assert f["argv"] == ["-c", "x", "y"]
+    assert f["path0"] == ""
+    assert m["target"]["mode"] == "code"
+
+
 @pytest.mark.parametrize("opts", [["-u"], ["-X", "dev"], ["-W", "error"], ["-O", "-X", "utf8"],
                                   ["-Werror::DeprecationWarning", "-B"]])
 def test_interpreter_options_kept(workdir, opts):

@@ -3,6 +3,7 @@
 #include "duration.h"
 #include "error.h"
 #include "exitcode.h"
+#include "inject.h"
 #include "log.h"
 #include "runner.h"
 #include "strv.h"
@@ -12,6 +13,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
 	"usage: sctprof run [OPTIONS] -- COMMAND [ARG...]\n"
@@ -33,17 +35,30 @@ static const char usage[] =
 	"      --timeout D        stop the test after D (45s, 90m, 2h30m); exit 124\n"
 	"      --grace D          after SIGINT, wait D before SIGTERM (default 30s)\n"
 	"      --post-timeout D   bound each post-processing step (default 10m)\n"
+	"      --inject           COMMAND need not be Python (bash -c \"...\"): profile every\n"
+	"                         Python process under it whose program matches, each into\n"
+	"                         its own file (profile.PID.stats); kinds cprofile, memory,\n"
+	"                         timeline, sampling\n"
+	"      --inject-match PAT programs to profile with --inject, comma-separated globs\n"
+	"                         on the script's name or the -m module (repeatable; default\n"
+	"                         " INJECT_MATCH_DEFAULT ")\n"
+	"      --best-effort      when profiling cannot be set up, say so on one line and\n"
+	"                         run COMMAND unprofiled\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"A stop (SIGINT, SIGTERM, SIGHUP, SIGQUIT to sctprof, or --timeout) sends SIGINT to the\n"
 	"test's process group so the profiler writes its output, then SIGTERM after the grace,\n"
-	"then SIGKILL 5 s later; the profile and bundle are still written.\n";
+	"then SIGKILL 5 s later; the profile and bundle are still written.\n"
+	"\n"
+	"Within a run (SCTPROF_ACTIVE is set) a nested 'run --inject' runs COMMAND as it is,\n"
+	"and a nested 'run' keeps the outer run's --inject hook out of what it profiles.\n";
 
 extern const struct cmd cmd_run;
 
 enum {
 	OPT_FORMAT = 256, OPT_NO_ARCHIVE, OPT_PYTHON, OPT_THREADS, OPT_TOOL, OPT_TOOL_ARG,
-	OPT_TIMEOUT, OPT_GRACE, OPT_POST_TIMEOUT, OPT_SUBPROCESSES,
+	OPT_TIMEOUT, OPT_GRACE, OPT_POST_TIMEOUT, OPT_SUBPROCESSES, OPT_INJECT, OPT_INJECT_MATCH,
+	OPT_BEST_EFFORT,
 };
 
 static const struct option options[] = {
@@ -59,9 +74,21 @@ static const struct option options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "post-timeout", required_argument, NULL, OPT_POST_TIMEOUT },
+	{ "inject", no_argument, NULL, OPT_INJECT },
+	{ "inject-match", required_argument, NULL, OPT_INJECT_MATCH },
+	{ "best-effort", no_argument, NULL, OPT_BEST_EFFORT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* Runs the command itself, in place of sctprof: --best-effort after a failed set-up, and
+ * a nested --inject run. Returns only when exec failed, with the shell's status. */
+static int exec_command(char *const *command)
+{
+	execvp(command[0], command);
+	log_error("cannot run '%s': %s", command[0], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
 
 static int run_main(int argc, char **argv)
 {
@@ -76,7 +103,8 @@ static int run_main(int argc, char **argv)
 		.foreground = true,
 	};
 	struct run_result res = { 0 };
-	struct strv tool_args = STRV_INIT;
+	struct strv tool_args = STRV_INIT, matches = STRV_INIT;
+	bool best_effort = false;
 	const char *env_out = getenv("SCTPROF_OUTPUT_DIR");
 	int c, r, code;
 
@@ -116,6 +144,16 @@ static int run_main(int argc, char **argv)
 		case OPT_SUBPROCESSES:
 			o.subprocesses = true;
 			break;
+		case OPT_INJECT:
+			o.inject = true;
+			break;
+		case OPT_INJECT_MATCH:
+			if (strv_push(&matches, optarg) < 0)
+				return EXIT_SOFTWARE;
+			break;
+		case OPT_BEST_EFFORT:
+			best_effort = true;
+			break;
 		case OPT_TIMEOUT:
 		case OPT_GRACE:
 		case OPT_POST_TIMEOUT: {
@@ -132,6 +170,7 @@ static int run_main(int argc, char **argv)
 		}
 		case 'h':
 			strv_free(&tool_args);
+			strv_free(&matches);
 			return cmd_help(self);
 		case ':':
 			return cmd_usage_error(self, "option '%s' needs a value", argv[optind - 1]);
@@ -141,24 +180,67 @@ static int run_main(int argc, char **argv)
 	}
 	if (!run_kind_known(o.kind)) {
 		strv_free(&tool_args);
+		strv_free(&matches);
 		return cmd_usage_error(self, "unknown profile kind '%s' (cprofile, sampling, memory, "
 				       "timeline, scalene, imports)", o.kind);
 	}
 	if (optind > argc || strcmp(argv[optind - 1], "--") != 0) {
 		strv_free(&tool_args);
+		strv_free(&matches);
 		return cmd_usage_error(self, optind < argc ? "put '--' before the command ('%s')"
 				       : "no command given%s", optind < argc ? argv[optind] : "");
 	}
 	if (optind >= argc) {
 		strv_free(&tool_args);
+		strv_free(&matches);
 		return cmd_usage_error(self, "no command after '--'");
 	}
 	o.command = argv + optind;
 	o.n_command = argc - optind;
 	o.tool_args = strv_argv(&tool_args);
 	o.n_tool_args = tool_args.n;
+	if (matches.n > 0 && !o.inject) {
+		strv_free(&tool_args);
+		strv_free(&matches);
+		return cmd_usage_error(self, "--inject-match needs --inject");
+	}
+	if (o.inject && o.python) {
+		strv_free(&tool_args);
+		strv_free(&matches);
+		return cmd_usage_error(self, "--python cannot be used with --inject: each process "
+				       "is profiled by its own interpreter");
+	}
+	if (o.inject && getenv("SCTPROF_ACTIVE") && *getenv("SCTPROF_ACTIVE")) {
+		/* One bundle per run: the outer run's hook already covers this command. */
+		log_warn("already inside the profiled run '%s': running the command as it is",
+			 getenv("SCTPROF_ACTIVE"));
+		strv_free(&tool_args);
+		strv_free(&matches);
+		return exec_command(o.command);
+	}
+	if (matches.n > 0) {
+		/* Repeated --inject-match values join into one comma-separated list. */
+		char *joined = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&joined, &len);
+		for (size_t i = 0; f && i < matches.n; i++)
+			fprintf(f, "%s%s", i ? "," : "", matches.v[i]);
+		if (!f || fclose(f) != 0 || strv_consume(&matches, joined) < 0) {
+			strv_free(&tool_args);
+			strv_free(&matches);
+			return EXIT_SOFTWARE;
+		}
+		o.inject_match = matches.v[matches.n - 1];
+	}
 
 	r = runner_run(&o, &res, &code);
+	if (r < 0 && best_effort && !res.started) {
+		log_warn("%s; running the command unprofiled", err_msg_for(r));
+		run_result_free(&res);
+		strv_free(&tool_args);
+		strv_free(&matches);
+		return exec_command(o.command);
+	}
 	if (r < 0)
 		log_error("%s", err_msg_for(r));
 	if (res.bundle)
@@ -169,6 +251,7 @@ static int run_main(int argc, char **argv)
 		log_info("raw profile kept in %s/", res.run_dir);
 	run_result_free(&res);
 	strv_free(&tool_args);
+	strv_free(&matches);
 	return code;
 }
 

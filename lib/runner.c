@@ -6,6 +6,7 @@
 #include "error.h"
 #include "exitcode.h"
 #include "fsutil.h"
+#include "inject.h"
 #include "log.h"
 #include "manifest.h"
 #include "paths.h"
@@ -171,6 +172,37 @@ static json_t *argv_json(char *const *argv, int n)
 	return a;
 }
 
+/* --inject: the command as it is, with the start-up hook armed in its environment. */
+static int inject_command(const struct run_opts *o, struct tool_run *tr)
+{
+	struct inject_opts io = {
+		.kind = o->kind,
+		.run_dir = tr->run_dir,
+		.hook_dir = tr->data_dir,
+		.match = o->inject_match ? o->inject_match : INJECT_MATCH_DEFAULT,
+		.all_threads = o->all_threads,
+	};
+	int r;
+
+	if (o->n_tool_args > 0)
+		return err_set(EINVAL, "--tool-arg cannot be used with --inject");
+	r = strv_extend(&tr->argv, o->command, (size_t)o->n_command);
+	return r < 0 ? r : inject_env(&io, &tr->env);
+}
+
+/* The "inject" object of manifest.json, and the tool and interpreter of the first
+ * process profiled (the command itself is not Python). */
+static json_t *inject_json(const struct run_opts *o, json_t *procs)
+{
+	return json_pack("{s:s, s:O}", "match", o->inject_match ? o->inject_match : INJECT_MATCH_DEFAULT,
+			 "processes", procs ? procs : json_null());
+}
+
+static const char *first_proc(json_t *procs, const char *key)
+{
+	return json_string_value(json_object_get(json_array_get(procs, 0), key));
+}
+
 int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 {
 	struct target t = { 0 };
@@ -179,18 +211,21 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	struct post post = { 0 };
 	struct artifact_list arts = { 0 };
 	struct run_result res = { 0 };
-	const struct plugin *plugin;
+	const struct plugin *plugin = NULL;
+	json_t *procs = NULL;
 	char *pyver = NULL, *status_file = NULL, data_dir[PATH_MAX], cwd[PATH_MAX] = "";
 	json_t *m = NULL;
 	int r, code = EXIT_SOFTWARE;
 
-	/* 1. The target, the backend. */
-	r = target_resolve(o->command, o->n_command, o->python, &t);
+	/* 1. The target, the backend (with --inject: the command as it is). */
+	r = o->inject ? inject_kind_check(o->kind) : target_resolve(o->command, o->n_command, o->python, &t);
 	if (r < 0) {
 		code = (r == -ENOENT && strstr(err_msg_for(r), "interpreter")) ? EXIT_NOINPUT : EXIT_USAGE;
 		goto out;
 	}
-	if (o->tool) {
+	if (o->inject) {
+		/* The profiler starts inside each Python process (inject/). */
+	} else if (o->tool) {
 		plugin = plugin_find(o->tool);
 		if (!plugin) {
 			r = err_set(EINVAL, "unknown tool '%s'", o->tool);
@@ -210,7 +245,7 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 			goto out;
 		}
 	}
-	pyver = python_version(t.python);
+	pyver = t.python ? python_version(t.python) : NULL;
 
 	/* 2. The run folder. */
 	r = runid_create_dir(o->output_dir, time(NULL), o->kind, getenv("SCT_TEST_ID"), getpid(),
@@ -219,7 +254,7 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 		code = EXIT_CANTCREAT;
 		goto out;
 	}
-	res.tool = strdup(plugin->name);
+	res.tool = strdup(plugin ? plugin->name : "inject");
 	if (asprintf(&status_file, "%s/.status-%d", res.run_dir, (int)getpid()) < 0) {
 		status_file = NULL;
 		r = -ENOMEM;
@@ -227,7 +262,7 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	}
 
 	/* 3. The profiler, supervised. */
-	snprintf(data_dir, sizeof(data_dir), "%s",
+	snprintf(data_dir, sizeof(data_dir), "%s", !plugin ? data_path("inject") :
 		 data_path(plugin->folder ? plugin->folder : plugin->name));
 	tr.kind = o->kind;
 	tr.target = &t;
@@ -240,7 +275,13 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	tr.tool_args = o->tool_args;
 	tr.n_tool_args = o->n_tool_args;
 	tr.status_file = status_file;
-	r = plugin->command(&tr);
+	r = plugin ? plugin->command(&tr) : inject_command(o, &tr);
+	/* Nested shells and nested sctprof runs see that this run is in charge; a run that
+	 * is not --inject disarms an outer run's hook for what it starts. */
+	if (r >= 0)
+		r = strv_pushf(&tr.env, "SCTPROF_ACTIVE=%s", res.run_id);
+	if (r >= 0 && !o->inject)
+		r = strv_push(&tr.env, "SCTPROF_INJECT=");
 	if (r < 0) {
 		code = EXIT_USAGE;
 		goto out;
@@ -256,6 +297,7 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 			.foreground = o->foreground,
 		};
 		r = supervise_run(&so, &sres);
+		res.started = r >= 0;
 	}
 	if (r < 0) {
 		code = r == -ENOENT ? EXIT_UNAVAILABLE : EXIT_OSERR;
@@ -263,7 +305,7 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	}
 	supervise_count_signals();
 	res.exit_status = wait_status_to_exit(sres.wait_status);
-	if (plugin->exit_status) {
+	if (plugin && plugin->exit_status) {
 		int st;
 		if (plugin->exit_status(&tr, sres.wait_status, &st) == 0)
 			res.exit_status = st;
@@ -274,8 +316,13 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 
 	/* 4. Post-processing: bounded, recorded, never fatal. */
 	post_init(&post, res.run_dir, o->post_timeout);
-	if (plugin->post)
+	if (o->inject) {
+		int rc = inject_collect(res.run_dir, o->kind, o->inject_match ? o->inject_match :
+					INJECT_MATCH_DEFAULT, &post, &procs);
+		post_record(&post, "inject-summary", rc, NULL);
+	} else if (plugin->post) {
 		plugin->post(&tr, &post);
+	}
 
 	/* 5. The manifest. */
 	if (!getcwd(cwd, sizeof(cwd)))
@@ -284,11 +331,22 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	json_object_set_new(m, "sctprof_version", json_string(SCTPROF_VERSION));
 	json_object_set_new(m, "run_id", json_string(res.run_id));
 	json_object_set_new(m, "kind", json_string(o->kind));
-	json_object_set_new(m, "tool", json_pack("{s:s, s:s?}", "name", plugin->name,
-						 "version", tr.tool_version ? tr.tool_version : pyver));
-	json_object_set_new(m, "python", json_pack("{s:s, s:s?}", "path", t.python, "version", pyver));
+	if (plugin) {
+		json_object_set_new(m, "tool", json_pack("{s:s, s:s?}", "name", plugin->name,
+							 "version", tr.tool_version ? tr.tool_version : pyver));
+		json_object_set_new(m, "python", json_pack("{s:s, s:s?}", "path", t.python, "version", pyver));
+	} else {
+		json_object_set_new(m, "tool", json_pack("{s:s?, s:s?, s:s}", "name", first_proc(procs, "tool"),
+							 "version", first_proc(procs, "tool_version"),
+							 "mode", "inject"));
+		json_object_set_new(m, "python", json_pack("{s:s?, s:s?}", "path", first_proc(procs, "python"),
+							   "version", first_proc(procs, "python_version")));
+	}
 	json_object_set_new(m, "argv", argv_json(o->command, o->n_command));
-	json_object_set_new(m, "target", target_json(&t));
+	if (plugin)
+		json_object_set_new(m, "target", target_json(&t));
+	else
+		json_object_set_new(m, "inject", inject_json(o, procs));
 	json_object_set_new(m, "threads", json_string(o->all_threads ? "all" : "main"));
 	json_object_set_new(m, "cwd", json_string(cwd));
 	json_object_set_new(m, "start", manifest_time(sres.started));
@@ -355,6 +413,7 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	code = res.exit_status;
 out:
 	post_done(&post);
+	json_decref(procs);
 	json_decref(m);
 	artifacts_free(&arts);
 	strv_free(&tr.argv);

@@ -23,6 +23,10 @@ struct run_opts {
 	size_t n_tool_args;
 	double grace, kill_after, timeout, post_timeout;
 	bool foreground;
+	bool inject;                  /* --inject: run the command as it is, and start the
+	                               * profiler inside every matching Python process
+	                               * under it (lib/inject.h) */
+	const char *inject_match;     /* --inject-match patterns, comma-separated, or NULL */
 };
 
 struct run_result {
@@ -31,6 +35,8 @@ struct run_result {
 	char *run_dir;
 	char *bundle;                 /* NULL with --no-archive or when bundling failed */
 	char *tool;
+	bool started;                 /* the command was started (a failure before it was
+	                               * leaves it unrun; `run --best-effort` then runs it) */
 };
 
 /* The known profile kinds, NULL-terminated. */

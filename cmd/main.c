@@ -14,14 +14,16 @@
 
 extern const struct cmd cmd_run;
 extern const struct cmd cmd_bundle;
+extern const struct cmd cmd_hook;
 
 const struct cmd *const commands[] = {
 	&cmd_run,
 	&cmd_bundle,
+	&cmd_hook,
 	NULL,
 };
 
-static const char main_usage_head[] =
+const char main_usage_head[] =
 	"usage: sctprof [--version] [--help] [-v|--verbose] [-q|--quiet] COMMAND [ARGS]\n"
 	"\n"
 	"Profile a Python test run (SCT, pytest, any script) and keep everything it produced.\n"

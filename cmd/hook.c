@@ -15,6 +15,7 @@
 #include "config.h"
 #include "error.h"
 #include "exitcode.h"
+#include "fsutil.h"
 #include "inject.h"
 #include "log.h"
 #include "runner.h"
@@ -28,12 +29,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HOOK_END "# sctprof hook end\n"
 
 static const char usage[] =
-	"usage: sctprof hook bash\n"
+	"usage: sctprof hook bash [--write FILE]\n"
 	"       sctprof hook refresh\n"
 	"\n"
 	"'hook bash' prints shell code that sets sctprof up in bash; evaluate it at start-up\n"
@@ -55,7 +57,12 @@ static const char usage[] =
 	"Shells and sctprof runs started under a profiled command (SCTPROF_ACTIVE is set) are\n"
 	"not wrapped again.\n"
 	"\n"
-	"'hook refresh' recomputes the cached verdict now and prints the greeting.\n";
+	"With --write FILE (an absolute path) the code is also stored in FILE, and what it\n"
+	"stores writes FILE anew in the background when it is out of date: container/hook.bash\n"
+	"sources that file, so that a shell starts without starting sctprof.\n"
+	"\n"
+	"'hook refresh' recomputes the cached verdict now, prints the greeting, and drops the\n"
+	"cached code, so that the next shell greets with it.\n";
 
 extern const struct cmd cmd_hook;
 
@@ -323,89 +330,165 @@ static json_t *verdict_from_check(const struct cmd *check, const char *python)
 	return v;
 }
 
-/* The verdict: from `sctprof check` once this sctprof has that command, else built in. */
+/* Where the code goes with --write (the loader's cache), for the detached refresh. */
+static const char *write_path;
+static char self_path[PATH_MAX];
+
+static int generate(const json_t *v, const char *python, char **ret, size_t *ret_len);
+
+/* The verdict: from `sctprof check` once this sctprof has that command, else built in.
+ * Runs in the detached refresh, which then also rewrites the loader's cached code so
+ * that the next shell greets with the new verdict. */
 static json_t *compute_verdict(const char *python)
 {
 	const struct cmd *check = find_command("check");
 	json_t *v = check ? verdict_from_check(check, python) : NULL;
+	char *code = NULL;
+	size_t len;
 
-	return v ? v : verdict_builtin(python);
+	if (!v)
+		v = verdict_builtin(python);
+	if (v && write_path && generate(v, python, &code, &len) == 0)
+		(void)write_file_atomic(write_path, code, len);
+	free(code);
+	return v;
 }
 
-static char *banner(const json_t *v)
+/* When the loader's cached code is out of date for this shell, a new one is written in
+ * the background (two forks in the shell, only then): after a day, or when the facts the
+ * verdict depends on changed (PATH, the virtualenv, the interpreter or its bin/). */
+static void emit_staleness(FILE *f, const char *python)
+{
+	const char *venv = getenv("VIRTUAL_ENV"), *uv = getenv("UV_PROJECT_ENVIRONMENT");
+	const char *path = getenv("PATH");
+	char cwd[PATH_MAX], bin[PATH_MAX];
+
+	fprintf(f, "if (( ${EPOCHSECONDS:-0} - %lld > %d )) || [[ ${PATH-} != ", (long long)time(NULL),
+		VERDICT_MAX_AGE);
+	sh_quote(f, path ? path : "");
+	fputs(" || ${VIRTUAL_ENV-} != ", f);
+	sh_quote(f, venv ? venv : "");
+	fputs(" || ${UV_PROJECT_ENVIRONMENT-} != ", f);
+	sh_quote(f, uv ? uv : "");
+	if (python) {
+		snprintf(bin, sizeof(bin), "%s", python);
+		if (strrchr(bin, '/'))
+			*strrchr(bin, '/') = '\0';
+		fputs(" || ", f);
+		sh_quote(f, python);
+		fputs(" -nt ", f);
+		sh_quote(f, write_path);
+		fputs(" || ", f);
+		sh_quote(f, bin);
+		fputs(" -nt ", f);
+		sh_quote(f, write_path);
+		/* An interpreter found in ./.venv belongs to this folder. */
+		if (getcwd(cwd, sizeof(cwd)) && !strncmp(python, cwd, strlen(cwd)) && python[strlen(cwd)] == '/') {
+			fputs(" || $PWD != ", f);
+			sh_quote(f, cwd);
+		}
+	}
+	fputs(" ]]; then\n\t( ", f);
+	sh_quote(f, self_path);
+	fputs(" hook bash --write ", f);
+	sh_quote(f, write_path);
+	fputs(" >/dev/null 2>&1 & )\nfi\n", f);
+}
+
+/* The whole code, built in memory. */
+static int generate(const json_t *v, const char *python, char **ret, size_t *ret_len)
 {
 	const char *hint = find_command("check") ? "'sctprof check' says why" : NULL;
-	const char *inject = getenv("SCTPROF_INJECT");
-	char *line = verdict_banner(v, hint), *out;
+	char *buf = NULL, *greeting = verdict_banner(v, hint);
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int r;
 
-	if (!line || !inject || !*inject)
-		return line;
-	/* An interactive shell inside a profiled `hydra bash`. */
-	if (asprintf(&out, "%s; this shell is profiled (%s, bundle on exit)", line, inject) < 0)
-		out = NULL;
-	free(line);
-	return out;
+	if (!f || !greeting) {
+		if (f)
+			fclose(f);
+		free(buf);
+		free(greeting);
+		return -ENOMEM;
+	}
+	fprintf(f, "# sctprof %s: bash hook, from 'sctprof hook bash'; use: eval \"$(sctprof hook bash)\"\n"
+		"if [[ -z ${_sctprof_hooked-} ]]; then\n_sctprof_hooked=1\n", SCTPROF_VERSION);
+	emit_wrapper(f, self_path);
+	fputs("if [[ $- == *i* ]]; then\n", f);
+	if (write_path)
+		emit_staleness(f, python);
+	fputs("if [[ -z ${SCTPROF_GREETED-} ]]; then\n"
+	      "\texport SCTPROF_GREETED=1\n"
+	      "\tprintf '%s\\n' ", f);
+	sh_quote(f, greeting);
+	/* Inside a profiled `hydra bash` (SCT_PROFILE set): say so. */
+	fputs("${SCTPROF_INJECT:+\"; this shell is profiled ($SCTPROF_INJECT, bundle on exit)\"} >&2\n"
+	      "fi\n", f);
+	r = emit_completion(f);
+	fputs("fi\nfi\n" HOOK_END, f);
+	free(greeting);
+	if (fclose(f) != 0 || r < 0) {
+		free(buf);
+		return r < 0 ? r : -ENOMEM;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
 }
 
-static int hook_bash(void)
+static int hook_bash(const char *write)
 {
-	char self[PATH_MAX], *python = verdict_python(), *cache = NULL, *greeting = NULL, *buf = NULL;
+	char *python = verdict_python(), *cache = NULL, *code = NULL;
 	json_t *v = NULL;
 	bool stale = true;
 	size_t len = 0;
 	ssize_t n;
-	FILE *f;
 	int r;
 
 	alarm(HOOK_SECONDS);
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	write_path = write;
+	n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
 	if (n <= 0) {
-		free(python);
-		return log_fail(err_set(errno, "cannot find sctprof's own path: %s", strerror(errno)), EXIT_OSERR);
+		r = log_fail(err_set(errno, "cannot find sctprof's own path: %s", strerror(errno)), EXIT_OSERR);
+		goto out;
 	}
-	self[n] = '\0';
-	if (verdict_cache_path(python, &cache) == 0) {
-		if (verdict_load(cache, &v, &stale) < 0)
-			v = NULL;
-		if (!v || stale)
-			(void)verdict_refresh_detached(cache, python, compute_verdict);
-	}
+	self_path[n] = '\0';
+	if (verdict_cache_path(python, &cache) == 0 && verdict_load(cache, &v, &stale) < 0)
+		v = NULL;
 	err_clear();
-	greeting = banner(v);
-
-	f = open_memstream(&buf, &len);
-	if (!f) {
-		r = log_fail(-ENOMEM, EXIT_SOFTWARE);
+	r = generate(v, python, &code, &len);
+	if (r < 0) {
+		r = log_fail(r, EXIT_SOFTWARE);
 		goto out;
 	}
-	fprintf(f, "# sctprof %s: bash hook, from 'sctprof hook bash'; use: eval \"$(sctprof hook bash)\"\n"
-		"if [[ -z ${_sctprof_hooked-} ]]; then\n_sctprof_hooked=1\n", SCTPROF_VERSION);
-	emit_wrapper(f, self);
-	fputs("if [[ $- == *i* ]]; then\n"
-	      "if [[ -z ${SCTPROF_GREETED-} ]]; then\n"
-	      "\texport SCTPROF_GREETED=1\n"
-	      "\tprintf '%s\\n' ", f);
-	sh_quote(f, greeting ? greeting : "sctprof: ready");
-	fputs(" >&2\nfi\n", f);
-	r = emit_completion(f);
-	fputs("fi\nfi\n" HOOK_END, f);
-	if (fclose(f) != 0 || r < 0) {
-		r = log_fail(r < 0 ? r : -ENOMEM, EXIT_SOFTWARE);
-		goto out;
+	if (write) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s", write);
+		if (strrchr(dir, '/'))
+			*strrchr(dir, '/') = '\0';
+		r = mkdir_p(dir);
+		if (r == 0)
+			r = write_file_atomic(write, code, len);
+		if (r < 0)
+			log_warn("cannot cache the hook in '%s': %s", write, err_msg_for(r));
 	}
+	/* After the code is cached: the refresh rewrites it once it has a new verdict. */
+	if (cache && (!v || stale))
+		(void)verdict_refresh_detached(cache, python, compute_verdict);
 	/* One write: the loader evaluates nothing unless it got everything. */
-	fwrite(buf, 1, len, stdout);
+	fwrite(code, 1, len, stdout);
 	r = 0;
 out:
 	alarm(0);
-	free(buf);
-	free(greeting);
+	free(code);
 	free(cache);
 	free(python);
 	json_decref(v);
 	return r;
 }
 
+/* Recomputes the verdict now; the loader's cached code goes, so that the next shell
+ * greets with it. */
 static int hook_refresh(void)
 {
 	char *python = verdict_python(), *cache = NULL, *line = NULL;
@@ -417,10 +500,11 @@ static int hook_refresh(void)
 	if (r < 0) {
 		r = log_fail(r, EXIT_CANTCREAT);
 	} else {
-		line = banner(v);
+		*strrchr(cache, '/') = '\0';
+		verdict_forget_hooks(cache);
+		line = verdict_banner(v, find_command("check") ? "'sctprof check' says why" : NULL);
 		if (line)
 			printf("%s\n", line);
-		log_debug("verdict cached in '%s'", cache);
 	}
 	free(line);
 	free(cache);
@@ -435,13 +519,15 @@ static int hook_main(int argc, char **argv)
 
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
 		return cmd_help(self);
-	if (argc != 2)
-		return cmd_usage_error(self, "give one of 'bash' or 'refresh'");
-	if (!strcmp(argv[1], "bash"))
-		return hook_bash();
-	if (!strcmp(argv[1], "refresh"))
+	if (argc == 2 && !strcmp(argv[1], "bash"))
+		return hook_bash(NULL);
+	if (argc == 4 && !strcmp(argv[1], "bash") && !strcmp(argv[2], "--write") && argv[3][0] == '/')
+		return hook_bash(argv[3]);
+	if (argc == 2 && !strcmp(argv[1], "refresh"))
 		return hook_refresh();
-	return cmd_usage_error(self, "unknown shell or action '%s' (bash, refresh)", argv[1]);
+	if (argc >= 2 && strcmp(argv[1], "bash") && strcmp(argv[1], "refresh"))
+		return cmd_usage_error(self, "unknown shell or action '%s' (bash, refresh)", argv[1]);
+	return cmd_usage_error(self, "expected 'hook bash [--write /ABSOLUTE/FILE]' or 'hook refresh'");
 }
 
 const struct cmd cmd_hook = {

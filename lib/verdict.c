@@ -296,6 +296,24 @@ static void prune(const char *dir)
 	closedir(d);
 }
 
+void verdict_forget_hooks(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char p[PATH_MAX];
+		size_t n = strlen(e->d_name);
+		if (strncmp(e->d_name, "hook-", 5) != 0 || n < 5 || strcmp(e->d_name + n - 5, ".bash") != 0 ||
+		    snprintf(p, sizeof(p), "%s/%s", dir, e->d_name) >= (int)sizeof(p))
+			continue;
+		unlink(p);
+	}
+	closedir(d);
+}
+
 int verdict_refresh_detached(const char *path, const char *python,
 			     json_t *(*compute)(const char *python))
 {

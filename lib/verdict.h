@@ -40,6 +40,10 @@ int verdict_store(const char *path, const json_t *v);
 int verdict_refresh_detached(const char *path, const char *python,
 			     json_t *(*compute)(const char *python));
 
+/* Removes the cached hook code (hook-*.bash) that container/hook.bash keeps in dir, the
+ * cache folder, so that the next shell writes it anew. */
+void verdict_forget_hooks(const char *dir);
+
 /* The greeting, one line, malloc'd: v may be NULL (no verdict yet); hint, when not NULL,
  * follows the kinds that do not work ("'sctprof check' says why"). */
 char *verdict_banner(const json_t *v, const char *hint);

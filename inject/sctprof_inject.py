@@ -20,7 +20,8 @@ processes share one run folder (DESIGN.md "Artifacts"):
 The file is written when the process exits (normally, by SystemExit or an uncaught
 exception, after KeyboardInterrupt from SIGINT) and on SIGTERM, when the program has not
 set a SIGTERM handler of its own: the profile is written, then the process dies of SIGTERM
-as it would have. py-spy writes its file itself once the process it samples is gone.
+as it would have. For sampling, "written" means py-spy is stopped with SIGINT and waited
+for; a process killed outright leaves py-spy to notice and write on its own.
 
 Each process also leaves a record, .proc-PID, that sctprof reads into manifest.json and
 removes: one "key value" line each, then a line "argv" and the command line, its words
@@ -191,6 +192,18 @@ def _allow_ptrace_by_children():
         pass
 
 
+def _catches(pid, sig):
+    """Whether process pid has a handler for sig (SigCgt of /proc/PID/status)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) >> (sig - 1) & 1)
+    except (OSError, ValueError):
+        pass
+    return False
+
+
 def _start_pyspy(st, argv, program):
     import shutil
     import subprocess
@@ -202,11 +215,32 @@ def _start_pyspy(st, argv, program):
     st.record(argv, program)
     _allow_ptrace_by_children()
     with open(st.path("py-spy.%d.log"), "wb") as log:
-        subprocess.Popen([pyspy, "record", "--pid", str(os.getpid()), "--format", "speedscope",
-                          "--output", st.path("profile.%d.speedscope.json")],
-                         stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True)
-    # py-spy writes its file once this process is gone; nothing to do at exit.
-    st.finish = None
+        proc = subprocess.Popen([pyspy, "record", "--pid", str(os.getpid()), "--format", "speedscope",
+                                 "--output", st.path("profile.%d.speedscope.json")],
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True)
+    parent = os.getpid()
+
+    def finish():
+        # py-spy writes its file when sampling ends: on SIGINT, or once this process is
+        # gone. Stopping it here, while the process still runs, means the file is there
+        # before sctprof, which waits for this process, bundles the run. A SIGINT that
+        # came before py-spy set its handler would end it without a file: wait for the
+        # handler first (it shows in /proc/PID/status), a few seconds at most.
+        if os.getpid() != parent or proc.poll() is not None:
+            return
+        deadline = time.monotonic() + 5
+        while not _catches(proc.pid, signal.SIGINT) and proc.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            _warn("py-spy (pid %d) did not finish writing its profile" % proc.pid)
+
+    st.finish = finish
 
 
 _STARTERS = {

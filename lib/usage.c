@@ -85,9 +85,10 @@ static int add_alternatives(struct usage_spec *s, const char *w, const char *val
 	return 0;
 }
 
-/* Splits text into words with their bracket depth after each word, brackets removed. */
+/* A synopsis word, brackets removed. */
 struct word {
 	char *w;
+	bool in_group;  /* inside [...] */
 	bool closes;    /* a ']' ended the word: what follows is outside its group */
 };
 
@@ -100,19 +101,24 @@ static int synopsis(struct usage_spec *s, const char *text, size_t len, const ch
 
 	if (!buf)
 		return -ENOMEM;
+	int depth = 0;
+
 	for (char *t = strtok_r(buf, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save)) {
 		struct word *nw;
 		size_t l;
 		bool closes = false;
 
-		while (*t == '[')
+		while (*t == '[') {
 			t++;
+			depth++;
+		}
 		l = strlen(t);
 		while (l > 0 && t[l - 1] == ']') {
 			t[--l] = '\0';
 			closes = true;
+			depth--;
 		}
-		/* "ARG..." and "X.Y[.Z" keep their inner text; the brackets do not matter. */
+		/* "X.Y[.Z" keeps its inner bracket: values are not looked into. */
 		if (!*t || !strcmp(t, "|") || !strcmp(t, "usage:"))
 			continue;
 		nw = realloc(ws, (n + 1) * sizeof(*ws));
@@ -121,7 +127,7 @@ static int synopsis(struct usage_spec *s, const char *text, size_t len, const ch
 			goto out;
 		}
 		ws = nw;
-		ws[n++] = (struct word){ .w = t, .closes = closes };
+		ws[n++] = (struct word){ .w = t, .in_group = depth > 0 || closes, .closes = closes };
 	}
 	for (size_t i = 0; i < n; i++) {
 		const char *w = ws[i].w;
@@ -140,13 +146,16 @@ static int synopsis(struct usage_spec *s, const char *text, size_t len, const ch
 			const char *value = NULL;
 			if (strchr(w, '='))
 				value = strchr(w, '=') + 1;
-			else if (!ws[i].closes && i + 1 < n && is_value(ws[i + 1].w))
+			else if (!ws[i].closes && i + 1 < n && !is_option(ws[i + 1].w) &&
+				 strcmp(ws[i + 1].w, "--") != 0 && (ws[i].in_group || is_value(ws[i + 1].w)))
+				/* "[--threshold 10%]": within a group, the word after an option
+				 * is its value, whatever it looks like. */
 				value = ws[++i].w;
 			if ((r = add_alternatives(s, w, value)) < 0)
 				goto out;
 			continue;
 		}
-		if (strcmp(w, "OPTIONS") != 0 && !is_value(w)) {
+		if (strcmp(w, "OPTIONS") != 0 && (!is_value(w) || islower((unsigned char)*w))) {
 			/* "validate|refresh" or "bash": literal arguments. */
 			char *alt = strdup(w), *save2 = NULL;
 			if (!alt) {

@@ -193,9 +193,13 @@ static char *python_version_of(const char *python)
 			     (int)sizeof(cfg) && read_file(cfg, 1 << 16, &text, NULL) == 0) {
 		for (char *save = NULL, *l = strtok_r(text, "\n", &save); l && !out; l = strtok_r(NULL, "\n", &save)) {
 			char key[64], val[64];
+			int major, minor, micro;
+			/* uv writes "version_info = 3.14.2.final.0". */
 			if (sscanf(l, " %63[a-z_] = %63s", key, val) == 2 &&
-			    (!strcmp(key, "version") || !strcmp(key, "version_info")))
-				out = strdup(val);
+			    (!strcmp(key, "version") || !strcmp(key, "version_info")) &&
+			    sscanf(val, "%d.%d.%d", &major, &minor, &micro) == 3 &&
+			    asprintf(&out, "%d.%d.%d", major, minor, micro) < 0)
+				out = NULL;
 		}
 		free(text);
 		if (out)

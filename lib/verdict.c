@@ -168,14 +168,24 @@ static const char *tool_program(const char *tool)
 	return !strcmp(tool, "cprofile") || !strcmp(tool, "importtime") ? NULL : tool;
 }
 
+/* The folder of path into buf; false when path has none or does not fit. */
+static bool dir_of(const char *path, char *buf, size_t size)
+{
+	char *slash;
+
+	if (!path || snprintf(buf, size, "%s", path) >= (int)size || !(slash = strrchr(buf, '/')))
+		return false;
+	*slash = '\0';
+	return true;
+}
+
 static bool program_found(const char *python, const char *prog)
 {
-	char p[PATH_MAX];
+	char p[PATH_MAX], dir[PATH_MAX];
 	char *found;
 
-	if (python && strrchr(python, '/') &&
-	    snprintf(p, sizeof(p), "%.*s/%s", (int)(strrchr(python, '/') - python), python, prog) <
-		    (int)sizeof(p) && access(p, X_OK) == 0)
+	if (dir_of(python, dir, sizeof(dir)) && snprintf(p, sizeof(p), "%s/%s", dir, prog) < (int)sizeof(p) &&
+	    access(p, X_OK) == 0)
 		return true;
 	found = path_lookup(prog);
 	free(found);
@@ -186,11 +196,10 @@ static bool program_found(const char *python, const char *prog)
 static char *python_version_of(const char *python)
 {
 	char cfg[PATH_MAX], *text = NULL, *out = NULL, buf[128] = "";
-	const char *slash = strrchr(python, '/');
 	FILE *f;
 
-	if (slash && snprintf(cfg, sizeof(cfg), "%.*s/../pyvenv.cfg", (int)(slash - python), python) <
-			     (int)sizeof(cfg) && read_file(cfg, 1 << 16, &text, NULL) == 0) {
+	if (dir_of(python, cfg, sizeof(cfg)) && strlen(cfg) + 16 < sizeof(cfg) &&
+	    read_file(strcat(cfg, "/../pyvenv.cfg"), 1 << 16, &text, NULL) == 0) {
 		for (char *save = NULL, *l = strtok_r(text, "\n", &save); l && !out; l = strtok_r(NULL, "\n", &save)) {
 			char key[64], val[64];
 			int major, minor, micro;

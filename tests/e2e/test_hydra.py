@@ -553,17 +553,16 @@ def dockerfile_instructions(path):
     return out
 
 
-def test_dockerfile_copies_what_exists_and_declares_every_arg():
-    path = os.path.join(ROOT, "container", "Dockerfile")
-    instructions = dockerfile_instructions(path)
-    assert instructions[0][0] in ("ARG", "FROM", "#")
-    declared_global, declared, stages = set(), None, 0
-    for word, rest in instructions:
+def dockerfile_problems(path, context):
+    """What a build would trip over: COPY sources missing from the build context, and
+    ${VAR} uses no ARG (or ENV) of their scope declares. An ARG before the first FROM
+    serves FROM lines only; each stage declares its own."""
+    problems, declared_global, declared, stages = [], set(), None, 0
+    for word, rest in dockerfile_instructions(path):
         used = set(re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", rest))
         if word == "FROM":
             stages += 1
-            missing = used - declared_global
-            assert not missing, "FROM uses undeclared ARG %s" % missing
+            problems += ["FROM uses undeclared %s" % v for v in sorted(used - declared_global)]
             declared = set()
             continue
         if word == "ARG":
@@ -571,21 +570,33 @@ def test_dockerfile_copies_what_exists_and_declares_every_arg():
             (declared_global if declared is None else declared).add(name)
             continue
         if declared is None:
+            problems.append("%s before the first FROM" % word)
             continue
         if word == "ENV":
-            # ENV NAME=value ...: the names are set for what follows in the stage.
-            for name in re.findall(r"(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=", rest):
-                declared.add(name)
+            declared |= set(re.findall(r"(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=", rest))
             used -= declared
         if word == "RUN":
-            # Shell variables of the RUN line itself ($$ escapes, loop variables) are not
-            # Dockerfile ARGs: only names written in capitals must be declared.
+            # Variables a RUN line sets itself are the shell's; Dockerfile ARGs are
+            # written in capitals.
             used = {u for u in used if u.isupper()} - set(re.findall(r"\b([A-Z_][A-Z0-9_]*)=", rest))
-            used -= {"PATH", "HOME"}
-        missing = used - declared
-        assert not missing, "%s uses %s, not declared by an ARG of its stage" % (word, missing)
+        problems += ["%s uses undeclared %s" % (word, v) for v in sorted(used - declared)]
         if word in ("COPY", "ADD") and "--from=" not in rest:
             parts = [p for p in rest.split() if not p.startswith("--")]
-            for src in parts[:-1]:
-                assert glob.glob(os.path.join(ROOT, src)), "COPY source %r is not in the repository" % src
-    assert stages >= 2
+            problems += ["COPY source %s is not in the build context" % src for src in parts[:-1]
+                         if not glob.glob(os.path.join(context, src))]
+    if stages < 2:
+        problems.append("no builder stage")
+    return problems
+
+
+def test_dockerfile_copies_what_exists_and_declares_every_arg():
+    assert dockerfile_problems(os.path.join(ROOT, "container", "Dockerfile"), ROOT) == []
+
+
+def test_dockerfile_check_finds_what_it_looks_for(tmp_path):
+    bad = write(tmp_path / "Dockerfile", "ARG BASE\nFROM ${BASE} AS b\nRUN echo ${LATE}\n"
+                "FROM ${OTHER}\nARG LATE\nCOPY nowhere/ /x\nCOPY --from=b /y /y\n"
+                "RUN for f in a; do echo $f; done && echo ${LATE} ${BASE}\n")
+    assert dockerfile_problems(bad, ROOT) == [
+        "RUN uses undeclared LATE", "FROM uses undeclared OTHER",
+        "COPY source nowhere/ is not in the build context", "RUN uses undeclared BASE"]

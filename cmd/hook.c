@@ -1,16 +1,20 @@
 /* sctprof hook bash: shell code for bash's start-up, as `direnv hook bash` prints it.
  *
  * What it prints does three things: greets an interactive shell with one line saying
- * which profile kinds work here (lib/verdict.h: a cached verdict, so that no Python
+ * which profile kinds work here (lib/greeting.h: from a cached verdict, so that no Python
  * starts with the shell), completes sctprof's commands, options and kinds (generated
  * from the command table and the usage strings, lib/usage.h, so that it cannot drift),
  * and, when SCT_PROFILE names a kind, runs the command of a `bash -c` shell (hydra's
  * `bash -c "...; eval '<CMD>'"`) under `sctprof run --inject`.
  *
- * It must never cost a shell much nor break it: the output is built in memory and
- * written at once, the verdict is refreshed in a detached process, and an alarm ends
- * sctprof before a hung file system can hold the shell up; the loader
- * (container/hook.bash) evaluates the code only when it ends with its end marker. */
+ * Starting sctprof itself costs more than a shell start may (its libraries take
+ * milliseconds to load), so the image's loader, container/hook.bash, sources the code
+ * from a file that `hook bash --write FILE` keeps, and runs sctprof only when that file
+ * is missing or older than the binary; the code renews FILE in the background when it
+ * is out of date. A shell must never hang on sctprof either: the output is built in
+ * memory and written at once, the verdict is refreshed in a detached process, and an
+ * alarm ends sctprof after HOOK_SECONDS; the loader evaluates nothing that does not end
+ * with the end marker. */
 #include "cmd.h"
 #include "config.h"
 #include "error.h"
@@ -20,7 +24,7 @@
 #include "log.h"
 #include "runner.h"
 #include "usage.h"
-#include "verdict.h"
+#include "greeting.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -347,7 +351,7 @@ static json_t *compute_verdict(const char *python)
 	size_t len;
 
 	if (!v)
-		v = verdict_builtin(python);
+		v = greeting_builtin(python);
 	if (v && write_path && generate(v, python, &code, &len) == 0)
 		(void)write_file_atomic(write_path, code, len);
 	free(code);
@@ -364,7 +368,7 @@ static void emit_staleness(FILE *f, const char *python)
 	char cwd[PATH_MAX], bin[PATH_MAX];
 
 	fprintf(f, "if (( ${EPOCHSECONDS:-0} - %lld > %d )) || [[ ${PATH-} != ", (long long)time(NULL),
-		VERDICT_MAX_AGE);
+		GREETING_MAX_AGE);
 	sh_quote(f, path ? path : "");
 	fputs(" || ${VIRTUAL_ENV-} != ", f);
 	sh_quote(f, venv ? venv : "");
@@ -399,7 +403,7 @@ static void emit_staleness(FILE *f, const char *python)
 static int generate(const json_t *v, const char *python, char **ret, size_t *ret_len)
 {
 	const char *hint = find_command("check") ? "'sctprof check' says why" : NULL;
-	char *buf = NULL, *greeting = verdict_banner(v, hint);
+	char *buf = NULL, *greeting = greeting_line(v, hint);
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	int r;
@@ -438,7 +442,7 @@ static int generate(const json_t *v, const char *python, char **ret, size_t *ret
 
 static int hook_bash(const char *write)
 {
-	char *python = verdict_python(), *cache = NULL, *code = NULL;
+	char *python = greeting_python(), *cache = NULL, *code = NULL;
 	json_t *v = NULL;
 	bool stale = true;
 	size_t len = 0;
@@ -453,7 +457,7 @@ static int hook_bash(const char *write)
 		goto out;
 	}
 	self_path[n] = '\0';
-	if (verdict_cache_path(python, &cache) == 0 && verdict_load(cache, &v, &stale) < 0)
+	if (greeting_cache_path(python, &cache) == 0 && greeting_load(cache, &v, &stale) < 0)
 		v = NULL;
 	err_clear();
 	r = generate(v, python, &code, &len);
@@ -474,7 +478,7 @@ static int hook_bash(const char *write)
 	}
 	/* After the code is cached: the refresh rewrites it once it has a new verdict. */
 	if (cache && (!v || stale))
-		(void)verdict_refresh_detached(cache, python, compute_verdict);
+		(void)greeting_refresh_detached(cache, python, compute_verdict);
 	/* One write: the loader evaluates nothing unless it got everything. */
 	fwrite(code, 1, len, stdout);
 	r = 0;
@@ -491,18 +495,18 @@ out:
  * greets with it. */
 static int hook_refresh(void)
 {
-	char *python = verdict_python(), *cache = NULL, *line = NULL;
+	char *python = greeting_python(), *cache = NULL, *line = NULL;
 	json_t *v = compute_verdict(python);
-	int r = verdict_cache_path(python, &cache);
+	int r = greeting_cache_path(python, &cache);
 
 	if (r == 0)
-		r = verdict_store(cache, v);
+		r = greeting_store(cache, v);
 	if (r < 0) {
 		r = log_fail(r, EXIT_CANTCREAT);
 	} else {
 		*strrchr(cache, '/') = '\0';
-		verdict_forget_hooks(cache);
-		line = verdict_banner(v, find_command("check") ? "'sctprof check' says why" : NULL);
+		greeting_forget_hooks(cache);
+		line = greeting_line(v, find_command("check") ? "'sctprof check' says why" : NULL);
 		if (line)
 			printf("%s\n", line);
 	}

@@ -66,8 +66,7 @@ struct proc {
 	json_t *j;
 };
 
-/* One ".proc-PID" record: "key value" lines, a line "argv", then NUL-separated words. */
-static json_t *parse_record(const char *run_dir, char *text, size_t len, double *ret_started)
+json_t *inject_parse_record(const char *run_dir, char *text, size_t len, double *ret_started)
 {
 	json_t *o = json_object(), *argv = json_array();
 	char *p = text, *end = text + len, *file = NULL;
@@ -220,7 +219,7 @@ int inject_collect(const char *run_dir, const char *kind, const char *match, str
 			v = nv;
 		}
 		v[n].pid = pid;
-		v[n].j = parse_record(run_dir, text, len, &v[n].started);
+		v[n].j = inject_parse_record(run_dir, text, len, &v[n].started);
 		n++;
 		free(text);
 		unlink(path);

@@ -39,6 +39,12 @@ struct inject_opts {
  * supervise_opts.env_extra): PYTHONPATH with hook_dir first, SCTPROF_INJECT*. */
 int inject_env(const struct inject_opts *o, struct strv *env);
 
+/* One record, .proc-PID: "key value" lines, a line "argv", then the command line's words
+ * separated by NUL bytes. A process under the command wrote it, so it is parsed as
+ * untrusted input (fuzz/fuzz-inject-record.c); text is modified. Returns the manifest's
+ * object for the process (never NULL but on ENOMEM), and its start time. */
+json_t *inject_parse_record(const char *run_dir, char *text, size_t len, double *ret_started);
+
 /* Reads and removes the .proc-PID records of run_dir; returns the "processes" array of
  * manifest.json (command lines redacted), writes summary.txt, and warns through p when no
  * process matched or a profiler could not start. */

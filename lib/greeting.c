@@ -1,5 +1,5 @@
 /* The cached verdict behind the greeting of `sctprof hook bash` (see verdict.h). */
-#include "verdict.h"
+#include "greeting.h"
 #include "artifacts.h"
 #include "config.h"
 #include "error.h"
@@ -51,7 +51,7 @@ static char *path_python3(void)
 	}
 }
 
-char *verdict_python(void)
+char *greeting_python(void)
 {
 	char *py, *ver = NULL, dir[PATH_MAX];
 
@@ -81,7 +81,7 @@ static void hex(const unsigned char *d, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-int verdict_cache_path(const char *python, char **ret)
+int greeting_cache_path(const char *python, char **ret)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME"), *path = getenv("PATH");
 	char key[3 * PATH_MAX], dir[PATH_MAX], bin[PATH_MAX], hx[33];
@@ -123,7 +123,7 @@ int verdict_cache_path(const char *python, char **ret)
 	return 0;
 }
 
-int verdict_load(const char *path, json_t **ret, bool *ret_stale)
+int greeting_load(const char *path, json_t **ret, bool *ret_stale)
 {
 	char *text = NULL;
 	json_t *v;
@@ -143,7 +143,7 @@ int verdict_load(const char *path, json_t **ret, bool *ret_stale)
 		json_decref(v);
 		return err_set(EINVAL, "verdict '%s': not a sctprof-check/1 document", path);
 	}
-	*ret_stale = time(NULL) - st.st_mtime > VERDICT_MAX_AGE || st.st_mtime > time(NULL) + 60;
+	*ret_stale = time(NULL) - st.st_mtime > GREETING_MAX_AGE || st.st_mtime > time(NULL) + 60;
 	*ret = v;
 	return 0;
 }
@@ -226,7 +226,7 @@ static char *python_version_of(const char *python)
 	return strncmp(buf, "Python ", 7) == 0 ? strdup(buf + 7) : NULL;
 }
 
-json_t *verdict_builtin(const char *python)
+json_t *greeting_builtin(const char *python)
 {
 	json_t *v = json_object(), *kinds = json_array();
 	char *ver = python ? python_version_of(python) : NULL;
@@ -270,7 +270,7 @@ json_t *verdict_builtin(const char *python)
 	return v;
 }
 
-int verdict_store(const char *path, const json_t *v)
+int greeting_store(const char *path, const json_t *v)
 {
 	char dir[PATH_MAX], *s;
 	int r;
@@ -309,7 +309,7 @@ static void prune(const char *dir)
 	closedir(d);
 }
 
-void verdict_forget_hooks(const char *dir)
+void greeting_forget_hooks(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -327,7 +327,7 @@ void verdict_forget_hooks(const char *dir)
 	closedir(d);
 }
 
-int verdict_refresh_detached(const char *path, const char *python,
+int greeting_refresh_detached(const char *path, const char *python,
 			     json_t *(*compute)(const char *python))
 {
 	pid_t pid = fork();
@@ -362,7 +362,7 @@ int verdict_refresh_detached(const char *path, const char *python,
 			_exit(0);
 		v = compute(python);
 		if (v)
-			(void)verdict_store(path, v);
+			(void)greeting_store(path, v);
 		prune(dir);
 		unlink(lock);
 		_exit(0);
@@ -371,7 +371,7 @@ int verdict_refresh_detached(const char *path, const char *python,
 	return 0;
 }
 
-char *verdict_banner(const json_t *v, const char *hint)
+char *greeting_line(const json_t *v, const char *hint)
 {
 	char *buf = NULL;
 	size_t len = 0, n_yes = 0, n_no = 0, i;

@@ -10,7 +10,7 @@
 #include <utime.h>
 
 #include "fsutil.h"
-#include "verdict.h"
+#include "greeting.h"
 
 static char dir[] = "/tmp/sctprof-test-verdict-XXXXXX";
 
@@ -57,21 +57,21 @@ int main(void)
 	snprintf(path, sizeof(path), "%s", dir);
 	setenv("VIRTUAL_ENV", path, 1);
 	setenv("PATH", "/nonexistent", 1);
-	a = verdict_python();
+	a = greeting_python();
 	snprintf(path, sizeof(path), "%s/bin/python", dir);
 	is_str(a, path, "$VIRTUAL_ENV's interpreter is the one");
 
-	ok(verdict_cache_path(a, &b) == 0 && strstr(b, "/cache/sctprof/verdict-") &&
+	ok(greeting_cache_path(a, &b) == 0 && strstr(b, "/cache/sctprof/verdict-") &&
 	   strstr(b, ".json"), "cached under $XDG_CACHE_HOME/sctprof");
 	{
 		char *c = NULL;
 		setenv("PATH", "/elsewhere", 1);
-		ok(verdict_cache_path(a, &c) == 0 && strcmp(b, c) != 0, "another PATH, another verdict");
+		ok(greeting_cache_path(a, &c) == 0 && strcmp(b, c) != 0, "another PATH, another verdict");
 		free(c);
 		setenv("PATH", "/nonexistent", 1);
 	}
 
-	v = verdict_builtin(a);
+	v = greeting_builtin(a);
 	is_str(json_string_value(json_object_get(v, "format")), "sctprof-check/1", "in check's format");
 	is_str(json_string_value(json_object_get(json_object_get(v, "python"), "version")), "3.14.2",
 	       "version from pyvenv.cfg");
@@ -83,33 +83,33 @@ int main(void)
 	is_str(json_string_value(json_object_get(json_array_get(json_object_get(kind(v, "timeline"),
 		"considered"), 0), "reason")), "not installed", "and says so");
 
-	line = verdict_banner(v, "'sctprof check' says why");
+	line = greeting_line(v, "'sctprof check' says why");
 	ok(line && !strchr(line, '\n'), "the greeting is one line");
 	ok(strstr(line, "Python 3.14.2: cprofile memory;") != NULL, "kinds that work first");
 	ok(strstr(line, "not here: sampling timeline") != NULL, "then those that do not");
 	ok(strstr(line, "('sctprof check' says why)") != NULL, "then the hint");
 	free(line);
-	line = verdict_banner(NULL, NULL);
+	line = greeting_line(NULL, NULL);
 	ok(line && strstr(line, "next shell"), "without a verdict: it is being checked");
 	free(line);
 
-	ok(verdict_store(b, v) == 0, "stored (the folder is created)");
-	ok(verdict_load(b, &w, &stale) == 0 && !stale, "loaded back, fresh");
+	ok(greeting_store(b, v) == 0, "stored (the folder is created)");
+	ok(greeting_load(b, &w, &stale) == 0 && !stale, "loaded back, fresh");
 	json_decref(w);
 	{
-		struct utimbuf old = { .actime = time(NULL) - 2 * VERDICT_MAX_AGE,
-				       .modtime = time(NULL) - 2 * VERDICT_MAX_AGE };
+		struct utimbuf old = { .actime = time(NULL) - 2 * GREETING_MAX_AGE,
+				       .modtime = time(NULL) - 2 * GREETING_MAX_AGE };
 		utime(b, &old);
 	}
-	ok(verdict_load(b, &w, &stale) == 0 && stale, "two days old: stale, still usable");
+	ok(greeting_load(b, &w, &stale) == 0 && stale, "two days old: stale, still usable");
 	json_decref(w);
 	write_file_atomic(b, "{\"format\": \"other/1\", \"kinds\": []}", 35);
-	ok(verdict_load(b, &w, &stale) < 0, "a file in another format is not a verdict");
+	ok(greeting_load(b, &w, &stale) < 0, "a file in another format is not a verdict");
 
 	snprintf(path, sizeof(path), "%s/cache/sctprof/hook-_usr_bin_sctprof.bash", dir);
 	write_file_atomic(path, "x", 1);
 	snprintf(path, sizeof(path), "%s/cache/sctprof", dir);
-	verdict_forget_hooks(path);
+	greeting_forget_hooks(path);
 	snprintf(path, sizeof(path), "%s/cache/sctprof/hook-_usr_bin_sctprof.bash", dir);
 	ok(access(path, F_OK) != 0 && access(b, F_OK) == 0, "forgetting hooks keeps the verdicts");
 
@@ -117,7 +117,7 @@ int main(void)
 	unsetenv("HOME");
 	free(b);
 	b = NULL;
-	ok(verdict_cache_path(a, &b) < 0, "no HOME nor XDG_CACHE_HOME: no cache");
+	ok(greeting_cache_path(a, &b) < 0, "no HOME nor XDG_CACHE_HOME: no cache");
 	json_decref(v);
 	free(a);
 	return tap_done();

@@ -204,11 +204,11 @@ static int run_main(int argc, char **argv)
 		strv_free(&matches);
 		return cmd_usage_error(self, "--inject-match needs --inject");
 	}
-	if (o.inject && o.python) {
+	if (o.inject && (o.python || o.tool)) {
 		strv_free(&tool_args);
 		strv_free(&matches);
-		return cmd_usage_error(self, "--python cannot be used with --inject: each process "
-				       "is profiled by its own interpreter");
+		return cmd_usage_error(self, "%s cannot be used with --inject: each process is "
+				       "profiled in its own interpreter", o.python ? "--python" : "--tool");
 	}
 	if (o.inject && getenv("SCTPROF_ACTIVE") && *getenv("SCTPROF_ACTIVE")) {
 		/* One bundle per run: the outer run's hook already covers this command. */

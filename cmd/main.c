@@ -12,7 +12,10 @@
 #include <string.h>
 
 
+extern const struct cmd cmd_upload;
+
 const struct cmd *const commands[] = {
+	&cmd_upload,
 	NULL,
 };
 

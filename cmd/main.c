@@ -12,9 +12,13 @@
 #include <string.h>
 
 
+extern const struct cmd cmd_run;
+extern const struct cmd cmd_bundle;
 extern const struct cmd cmd_upload;
 
 const struct cmd *const commands[] = {
+	&cmd_run,
+	&cmd_bundle,
 	&cmd_upload,
 	NULL,
 };

@@ -174,7 +174,7 @@ int http_get(const char *url, const struct http_tls *tls, const char *const *hea
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
 	c = curl_easy_perform(h);
 	if (c != CURLE_OK) {
-		char *u = redact_url(url);
+		char *u = redact_string(url);
 		r = err_set(-http_errno(c), "'%s': %s", u ? u : REDACTED, curl_easy_strerror(c));
 		free(u);
 		goto out;

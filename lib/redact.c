@@ -1,5 +1,4 @@
-/* Secret masking for output, logs, errors and written records (redact.h). The text
- * passes are simple scans: the inputs are one-line messages, headers and URLs. */
+/* Secret redaction for everything sctprof writes about a run. */
 #include "redact.h"
 
 #include <ctype.h>
@@ -9,79 +8,38 @@
 #include <string.h>
 #include <strings.h>
 
-static char **secrets;
-static size_t n_secrets;
+extern char **environ;
 
-int redact_add(const char *value)
+static const char *const secret_words[] = {
+	"SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL", "SIGNATURE", NULL
+};
+
+static bool contains_ci(const char *hay, size_t len, const char *needle)
 {
-	char **v;
+	size_t n = strlen(needle);
 
-	if (!value || strlen(value) < 4)
-		return 0;
-	for (size_t i = 0; i < n_secrets; i++)
-		if (strcmp(secrets[i], value) == 0)
-			return 0;
-	v = realloc(secrets, (n_secrets + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	secrets = v;
-	secrets[n_secrets] = strdup(value);
-	if (!secrets[n_secrets])
-		return -ENOMEM;
-	n_secrets++;
-	return 0;
-}
-
-void redact_reset(void)
-{
-	for (size_t i = 0; i < n_secrets; i++)
-		free(secrets[i]);
-	free(secrets);
-	secrets = NULL;
-	n_secrets = 0;
-}
-
-static bool contains_ci(const char *s, const char *word)
-{
-	return strcasestr(s, word) != NULL;
-}
-
-bool redact_env_name(const char *name)
-{
-	static const char *const harmless[] = {
-		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL",
-		"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CA_BUNDLE", NULL,
-	};
-	static const char *const words[] = {
-		"SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL", "API_KEY", "APIKEY",
-		"PRIVATE_KEY", NULL,
-	};
-
-	for (size_t i = 0; words[i]; i++)
-		if (contains_ci(name, words[i]))
-			return true;
-	if (strncmp(name, "AWS_", 4) != 0)
-		return false;
-	for (size_t i = 0; harmless[i]; i++)
-		if (strcmp(name, harmless[i]) == 0)
-			return false;
-	return true;
-}
-
-bool redact_query_name(const char *name, size_t len)
-{
-	static const char *const names[] = {
-		"X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token", "Signature",
-		"AWSAccessKeyId", "sig", "token", "access_token", "password", "X-Goog-Signature",
-		"X-Goog-Credential", "api_key", "apikey", NULL,
-	};
-
-	for (size_t i = 0; names[i]; i++)
-		if (strlen(names[i]) == len && strncasecmp(names[i], name, len) == 0)
+	for (size_t i = 0; i + n <= len; i++)
+		if (strncasecmp(hay + i, needle, n) == 0)
 			return true;
 	return false;
 }
 
+static bool secret_name_n(const char *name, size_t len)
+{
+	if (len >= 4 && strncasecmp(name, "AWS_", 4) == 0)
+		return true;
+	for (size_t i = 0; secret_words[i]; i++)
+		if (contains_ci(name, len, secret_words[i]))
+			return true;
+	return false;
+}
+
+bool redact_is_secret_name(const char *name)
+{
+	return secret_name_n(name, strlen(name));
+}
+
+/* A growable output buffer. */
 struct buf {
 	char *s;
 	size_t n, cap;
@@ -107,103 +65,183 @@ static void put(struct buf *b, const char *s, size_t n)
 	b->s[b->n] = '\0';
 }
 
-static char *finish(struct buf *b)
+/* Replaces, in place of a copy, every occurrence of secret environment values. */
+static char *mask_env_values(char *s)
 {
-	if (!b->oom && !b->s)
-		put(b, "", 0);
-	if (b->oom) {
-		free(b->s);
-		return NULL;
+	for (char **e = environ; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		const char *val;
+		size_t vlen;
+		char *hit;
+
+		if (!eq || !secret_name_n(*e, (size_t)(eq - *e)))
+			continue;
+		val = eq + 1;
+		vlen = strlen(val);
+		if (vlen < 4)
+			continue;
+		while ((hit = strstr(s, val))) {
+			struct buf b = { 0 };
+			put(&b, s, (size_t)(hit - s));
+			put(&b, REDACTED, strlen(REDACTED));
+			put(&b, hit + vlen, strlen(hit + vlen));
+			free(s);
+			if (b.oom) {
+				free(b.s);
+				return NULL;
+			}
+			s = b.s;
+		}
 	}
-	return b->s;
+	return s;
 }
 
-static bool url_stop(char c)
+static char **registered;
+static size_t n_registered;
+
+int redact_add(const char *value)
 {
-	return c == '\0' || c == '/' || c == '?' || c == '#' || isspace((unsigned char)c) ||
-	       c == '"' || c == '\'' || c == '<' || c == '>';
+	char **v;
+
+	if (!value || strlen(value) < 4)
+		return 0;
+	for (size_t i = 0; i < n_registered; i++)
+		if (strcmp(registered[i], value) == 0)
+			return 0;
+	v = realloc(registered, (n_registered + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	registered = v;
+	registered[n_registered] = strdup(value);
+	if (!registered[n_registered])
+		return -ENOMEM;
+	n_registered++;
+	return 0;
 }
 
-static bool value_stop(char c)
+/* As mask_env_values(), for the values given to redact_add(). Takes s (may be NULL). */
+static char *mask_registered(char *s)
 {
-	return c == '\0' || c == '&' || c == '#' || isspace((unsigned char)c) || c == '"' ||
-	       c == '\'' || c == '<' || c == '>' || c == ',' || c == ';';
+	for (size_t i = 0; s && i < n_registered; i++) {
+		size_t vlen = strlen(registered[i]);
+		char *hit;
+
+		while ((hit = strstr(s, registered[i]))) {
+			struct buf b = { 0 };
+			put(&b, s, (size_t)(hit - s));
+			put(&b, REDACTED, strlen(REDACTED));
+			put(&b, hit + vlen, strlen(hit + vlen));
+			free(s);
+			if (b.oom) {
+				free(b.s);
+				return NULL;
+			}
+			s = b.s;
+		}
+	}
+	return s;
 }
 
-/* Pass 1: URL user information ("scheme://user:pass@host") and signature query values. */
-static char *mask_shapes(const char *text)
+char *redact_string(const char *s)
 {
 	struct buf b = { 0 };
-	const char *p = text;
+	const char *p = s;
 
+	put(&b, "", 0);
 	while (*p) {
-		const char *q = p;
-		if (p[0] == ':' && p[1] == '/' && p[2] == '/') {
-			const char *host = p + 3, *at = NULL;
-			for (q = host; !url_stop(*q); q++)
-				if (*q == '@')
-					at = q;
-			put(&b, p, 3);
-			if (at) {
+		const char *scheme = strstr(p, "://");
+		const char *eq = strchr(p, '=');
+
+		/* URL credentials: "scheme://user:pass@host" becomes "scheme://" REDACTED "@host" */
+		if (scheme && (!eq || scheme < eq)) {
+			const char *auth = scheme + 3;
+			size_t span = strcspn(auth, "/?#@ \t\"'");
+			put(&b, p, (size_t)(auth - p));
+			if (auth[span] == '@') {
 				put(&b, REDACTED, strlen(REDACTED));
-				put(&b, at, (size_t)(q - at));
+				p = auth + span;
 			} else {
-				put(&b, host, (size_t)(q - host));
+				p = auth;
 			}
-			p = q;
 			continue;
 		}
-		if ((p[0] == '?' || p[0] == '&') && p[1]) {
-			const char *name = p + 1, *eq;
-			for (eq = name; *eq && (isalnum((unsigned char)*eq) || *eq == '-' || *eq == '_'); eq++)
-				;
-			if (*eq == '=' && redact_query_name(name, (size_t)(eq - name))) {
-				put(&b, p, (size_t)(eq - p) + 1);
-				for (q = eq + 1; !value_stop(*q); q++)
-					;
+		/* NAME=value (env assignment, query parameter, --opt=value) with a secret NAME. */
+		if (eq) {
+			const char *name = eq;
+			size_t vlen;
+			while (name > p && (isalnum((unsigned char)name[-1]) || name[-1] == '_' ||
+					    name[-1] == '-' || name[-1] == '.'))
+				name--;
+			put(&b, p, (size_t)(eq + 1 - p));
+			vlen = strcspn(eq + 1, "&; \t\"'");
+			if (eq > name && secret_name_n(name, (size_t)(eq - name)) && vlen > 0)
 				put(&b, REDACTED, strlen(REDACTED));
-				p = q;
-				continue;
-			}
-		}
-		put(&b, p, 1);
-		p++;
-	}
-	return finish(&b);
-}
-
-/* Pass 2: registered values wherever they appear. */
-static char *mask_values(char *text)
-{
-	for (size_t i = 0; i < n_secrets && text; i++) {
-		struct buf b = { 0 };
-		const char *p = text, *hit;
-		size_t len = strlen(secrets[i]);
-
-		if (!strstr(text, secrets[i]))
+			else
+				put(&b, eq + 1, vlen);
+			p = eq + 1 + vlen;
 			continue;
-		while ((hit = strstr(p, secrets[i]))) {
-			put(&b, p, (size_t)(hit - p));
-			put(&b, REDACTED, strlen(REDACTED));
-			p = hit + len;
 		}
 		put(&b, p, strlen(p));
-		free(text);
-		text = finish(&b);
+		break;
 	}
-	return text;
-}
-
-char *redact_text(const char *text)
-{
-	if (!text)
+	if (b.oom) {
+		free(b.s);
 		return NULL;
-	return mask_values(mask_shapes(text));
+	}
+	return mask_registered(mask_env_values(b.s));
 }
 
-char *redact_url(const char *url)
+int redact_argv(char *const *argv, size_t n, struct strv *ret)
 {
-	return redact_text(url);
+	bool next_secret = false;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *a = argv[i];
+		char *red;
+
+		if (next_secret) {
+			next_secret = false;
+			if ((r = strv_push(ret, REDACTED)) < 0)
+				return r;
+			continue;
+		}
+		if (a[0] == '-' && !strchr(a, '=')) {
+			const char *name = a + strspn(a, "-");
+			if (*name && secret_name_n(name, strlen(name)))
+				next_secret = true;
+		}
+		red = redact_string(a);
+		if (!red)
+			return -ENOMEM;
+		if ((r = strv_consume(ret, red)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+char *redact_header(const char *line)
+{
+	static const char *const names[] = {
+		"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie",
+		"x-amz-security-token", NULL,
+	};
+	const char *colon = strchr(line, ':');
+
+	for (size_t i = 0; colon && names[i]; i++) {
+		size_t len = (size_t)(colon - line);
+		if (strlen(names[i]) == len && strncasecmp(line, names[i], len) == 0) {
+			struct buf b = { 0 };
+			put(&b, line, len + 1);
+			put(&b, " " REDACTED, strlen(REDACTED) + 1);
+			if (b.oom) {
+				free(b.s);
+				return NULL;
+			}
+			return b.s;
+		}
+	}
+	return redact_string(line);
 }
 
 char *redact_url_location(const char *url)
@@ -212,7 +250,7 @@ char *redact_url_location(const char *url)
 	const char *scheme = strstr(url, "://"), *host, *end, *at = NULL;
 
 	if (!scheme)
-		return redact_text(url);
+		return redact_string(url);
 	host = scheme + 3;
 	for (end = host; *end && *end != '/' && *end != '?' && *end != '#'; end++)
 		if (*end == '@')
@@ -224,31 +262,11 @@ char *redact_url_location(const char *url)
 	host = end;
 	end += strcspn(end, "?#");
 	put(&b, host, (size_t)(end - host));
-	return mask_values(finish(&b));
-}
-
-char *redact_header(const char *line)
-{
-	static const char *const names[] = {
-		"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie",
-		"x-amz-security-token", "X-Auth-Token", "X-JFrog-Art-Api", NULL,
-	};
-	const char *colon = strchr(line, ':');
-
-	if (colon) {
-		size_t len = (size_t)(colon - line);
-		for (size_t i = 0; names[i]; i++) {
-			if (strlen(names[i]) == len && strncasecmp(line, names[i], len) == 0) {
-				struct buf b = { 0 };
-				const char *eol = colon + strcspn(colon, "\r\n");
-				put(&b, line, len + 1);
-				put(&b, " " REDACTED, strlen(REDACTED) + 1);
-				put(&b, eol, strlen(eol));
-				return finish(&b);
-			}
-		}
+	if (b.oom) {
+		free(b.s);
+		return NULL;
 	}
-	return redact_text(line);
+	return mask_registered(b.s);
 }
 
 void redact_buf(char *buf, size_t size)
@@ -257,12 +275,7 @@ void redact_buf(char *buf, size_t size)
 
 	if (!size)
 		return;
-	r = redact_text(buf);
-	if (!r) {
-		/* Failing closed: nothing is better than a leaked secret. */
-		snprintf(buf, size, "%s", REDACTED);
-		return;
-	}
-	snprintf(buf, size, "%s", r);
+	r = redact_string(buf);
+	snprintf(buf, size, "%s", r ? r : REDACTED);
 	free(r);
 }

@@ -889,7 +889,7 @@ static int http_setup(struct up *u, const char *url, const char *path)
 	if (!cu)
 		return -ENOMEM;
 	if (curl_url_set(cu, CURLUPART_URL, url, 0) != CURLUE_OK) {
-		char *d = redact_url(url);
+		char *d = redact_string(url);
 		r = err_set(EINVAL, "'%s': not a valid URL", d ? d : REDACTED);
 		free(d);
 		goto out;
@@ -906,7 +906,13 @@ static int http_setup(struct up *u, const char *url, const char *path)
 		char *save = NULL;
 		for (char *kv = strtok_r(query, "&", &save); kv; kv = strtok_r(NULL, "&", &save)) {
 			char *eq = strchr(kv, '=');
-			if (eq && redact_query_name(kv, (size_t)(eq - kv))) {
+			bool secret = false;
+			if (eq) {
+				*eq = '\0';
+				secret = redact_is_secret_name(kv);
+				*eq = '=';
+			}
+			if (secret) {
 				char *dec;
 				int dl;
 				if (redact_add(eq + 1) < 0)
@@ -1138,15 +1144,15 @@ int upload_file(const char *path, const char *url, const struct upload_opts *o,
 			goto out;
 		if (asprintf(&res.url, "s3://%s/%s", u.bucket, u.key) < 0)
 			res.url = NULL;
-		u.display = res.url ? redact_text(res.url) : NULL;
+		u.display = res.url ? redact_string(res.url) : NULL;
 	} else if (strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0) {
 		r = http_setup(&u, url, path);
 		if (r < 0)
 			goto out;
 		res.url = redact_url_location(u.object_url);
-		u.display = redact_url(u.object_url);
+		u.display = redact_string(u.object_url);
 	} else {
-		char *d = redact_url(url);
+		char *d = redact_string(url);
 		r = err_set(EINVAL, "'%s': an upload URL is s3://BUCKET/PREFIX/, http:// or "
 			    "https://", d ? d : REDACTED);
 		free(d);
@@ -1204,7 +1210,8 @@ void upload_result_free(struct upload_result *r)
 
 static json_t *record_entry(const char *name, const struct upload_result *r)
 {
-	char when[32], *url = redact_text(r->url), *http_url = redact_text(r->http_url);
+	char when[32], *url = redact_url_location(r->url);
+	char *http_url = redact_url_location(r->http_url);
 	time_t t = time(NULL);
 	struct tm tm;
 	json_t *e;

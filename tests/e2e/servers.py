@@ -83,6 +83,12 @@ class S3rver:
         with urllib.request.urlopen("%s/%s/%s" % (self.endpoint, self.bucket, key)) as r:
             return r.read()
 
+    def head_size(self, key):
+        req = urllib.request.Request("%s/%s/%s" % (self.endpoint, self.bucket, key),
+                                     method="HEAD")
+        with urllib.request.urlopen(req) as r:
+            return int(r.headers["Content-Length"])
+
     def leftover_uploads(self):
         """Part files of multipart uploads that were neither completed nor aborted."""
         found = []

@@ -359,3 +359,30 @@ def test_no_progress_line_when_not_a_terminal(tmp_path, fake_s3):
             env=aws_env(tmp_path), check=0)
     assert "\r" not in p.stderr and "uploading" not in p.stderr
     assert p.stderr.startswith("sctprof: uploaded '%s': 293.0 KiB in " % f)
+
+
+# --- sctprof run --upload -------------------------------------------------------------
+
+def test_run_uploads_its_bundle_and_keeps_the_tests_status(tmp_path, fake_s3):
+    out = tmp_path / "out"
+    p = run(["run", "-o", str(out), "--upload", "s3://bundles/runs/", "--upload-endpoint",
+             fake_s3.endpoint, "--", "/usr/bin/python3", "-c", "raise SystemExit(3)"],
+            env=aws_env(tmp_path), check=3)
+    bundles = [f for f in os.listdir(out) if f.endswith(".tar.zst")]
+    assert len(bundles) == 1
+    key = "runs/" + bundles[0]
+    assert p.stdout.strip().splitlines()[-1] == "s3://bundles/" + key
+    assert fake_s3.objects[key] == open(out / bundles[0], "rb").read()
+    assert record(str(out / bundles[0]))["url"] == "s3://bundles/" + key
+
+
+def test_run_upload_failure_is_sctprofs_status_when_the_test_passed(tmp_path, fake_s3):
+    out = tmp_path / "out"
+    fake_s3.fault(lambda r: True, 403)
+    p = run(["run", "-o", str(out), "--upload", "s3://bundles/runs/", "--upload-endpoint",
+             fake_s3.endpoint, "--", "/usr/bin/python3", "-c", "pass"],
+            env=aws_env(tmp_path), check=76)
+    assert "PUT refused: HTTP 403 AccessDenied" in p.stderr
+    assert [f for f in os.listdir(out) if f.endswith(".tar.zst")], "the bundle is kept"
+    run(["run", "-o", str(out), "--no-archive", "--upload", "s3://b/", "--",
+         "/usr/bin/python3", "-c", "pass"], env=aws_env(tmp_path), check=64)

@@ -66,8 +66,10 @@ static void show_progress(const struct upload_progress *p, void *ud)
 		unsigned t = (unsigned)((double)(p->total - p->done) / r);
 		snprintf(left, sizeof(left), ", %u:%02u left", t / 60, t % 60);
 	}
-	fprintf(stderr, "\r\033[Kuploading %s / %s (%s/s%s%s)", done, total, rate, left,
-		p->retries ? ", retrying" : "");
+	fprintf(stderr, "\r\033[Kuploading %s / %s (%s/s%s", done, total, rate, left);
+	if (p->retries)
+		fprintf(stderr, ", %u retr%s", p->retries, p->retries == 1 ? "y" : "ies");
+	fputc(')', stderr);
 	fflush(stderr);
 	s->shown = true;
 }

@@ -92,8 +92,14 @@ struct up {
 	char *upload_id;
 	unsigned attempts, retry_max_time, stall_time, parallel;
 	char expect_etag[64];           /* what HEAD should show, "" when unknown */
+	bool aborting;                  /* cleaning up: a cancel request no longer stops us */
 	char *etag;                     /* the stored object's, from HEAD */
 };
+
+static bool cancelled(const struct up *u)
+{
+	return u->o->cancel && *u->o->cancel && !u->aborting;
+}
 
 static double now(void)
 {
@@ -377,7 +383,7 @@ static int xferinfo_cb(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 	struct job *j = ud;
 
 	j->sent = ulnow > 0 ? (uint64_t)ulnow : 0;
-	return j->up->o->cancel && *j->up->o->cancel ? 1 : 0;
+	return cancelled(j->up) ? 1 : 0;
 }
 
 static int add_header(struct job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -570,12 +576,13 @@ static int job_retry_or_fail(struct up *u, struct job *j, int err, const char *w
 		j->first_failure = t;
 	delay = by_server ? j->retry_after : backoff(j->attempt);
 	if (j->attempt >= u->attempts)
-		return err_set(-err, "'%s': %s gave up after %u attempts: %s", u->display, what,
-			       j->attempt, why);
+		return err_set(-err, "'%s': %s gave up after %u attempt%s: %s", u->display, what,
+			       j->attempt, j->attempt == 1 ? "" : "s", why);
 	if (t + delay - j->first_failure > u->retry_max_time)
-		return err_set(-err, "'%s': %s gave up after %u attempts (%s%.0f s more would "
+		return err_set(-err, "'%s': %s gave up after %u attempt%s (%s%.0f s more would "
 			       "exceed --retry-max-time %u s): %s", u->display, what, j->attempt,
-			       by_server ? "Retry-After: " : "", delay, u->retry_max_time, why);
+			       j->attempt == 1 ? "" : "s", by_server ? "Retry-After: " : "", delay,
+			       u->retry_max_time, why);
 	log_debug("'%s': %s attempt %u failed (%s); retrying in %.1f s%s", u->display, what,
 		  j->attempt, why, delay, by_server ? " (Retry-After)" : "");
 	u->retries++;
@@ -597,7 +604,7 @@ static int job_finished(struct up *u, struct job *j, CURLcode c)
 	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &j->status);
 	curl_easy_getinfo(j->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &j->content_length);
 	if (c != CURLE_OK) {
-		if (c == CURLE_ABORTED_BY_CALLBACK && u->o->cancel && *u->o->cancel)
+		if (c == CURLE_ABORTED_BY_CALLBACK && cancelled(u))
 			return err_set(ECANCELED, "'%s': upload cancelled", u->display);
 		snprintf(why, sizeof(why), "%s", curl_easy_strerror(c));
 		if (c == CURLE_OPERATION_TIMEDOUT)
@@ -645,7 +652,7 @@ static int run_jobs(struct up *u, struct job *jobs, size_t n)
 		CURLMsg *msg;
 		int left;
 
-		if (u->o->cancel && *u->o->cancel) {
+		if (cancelled(u)) {
 			r = err_set(ECANCELED, "'%s': upload cancelled", u->display);
 			goto out;
 		}
@@ -1038,6 +1045,7 @@ abort:
 		snprintf(first, sizeof(first), "%s", err_msg_for(r));
 		u->attempts = 3;
 		u->retry_max_time = 10;
+		u->aborting = true;
 		ra = run_jobs(u, &abort_job, 1);
 		if (ra < 0) {
 			char why[512];

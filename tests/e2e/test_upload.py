@@ -346,7 +346,7 @@ def test_progress_on_a_terminal_is_cleared(tmp_path, fake_s3):
     status, term = run_on_pty(["upload", "--endpoint", fake_s3.endpoint, f, "s3://bundles/t/"],
                               aws_env(tmp_path))
     assert status == 0, term
-    assert "uploading " in term and "/ 293.0 KiB" in term and "retrying" in term
+    assert "uploading " in term and "/ 293.0 KiB" in term and ", 1 retry)" in term
     last = term.rindex("uploading ")
     assert "\r\x1b[K" in term[last:], "progress line not cleared"
     assert "uploaded '%s'" % f in term[last:]
@@ -386,3 +386,23 @@ def test_run_upload_failure_is_sctprofs_status_when_the_test_passed(tmp_path, fa
     assert [f for f in os.listdir(out) if f.endswith(".tar.zst")], "the bundle is kept"
     run(["run", "-o", str(out), "--no-archive", "--upload", "s3://b/", "--",
          "/usr/bin/python3", "-c", "pass"], env=aws_env(tmp_path), check=64)
+
+
+def test_interrupt_aborts_the_multipart_upload(tmp_path, fake_s3):
+    import signal
+    import time
+    big = make_file(tmp_path / "big.tar.zst", 12 * 1024 * 1024)
+    fake_s3.fault(lambda r: r["query"].get("partNumber") == "2", "stall")
+    proc = subprocess.Popen([SCTPROF, "upload", "--endpoint", fake_s3.endpoint,
+                             "--multipart-threshold", "6", "--part-size", "5", "--parallel", "1",
+                             big, "s3://bundles/i/"], env=aws_env(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any(r["query"].get("partNumber") == "2" for r in fake_s3.requests):
+        assert time.monotonic() < deadline and proc.poll() is None, "part 2 never arrived"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "upload cancelled (multipart upload aborted)" in err
+    assert fake_s3.aborted == ["up1"] and fake_s3.uploads == {}

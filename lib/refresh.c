@@ -996,6 +996,26 @@ out:
 	return r;
 }
 
+int refresh_scan(const char *name, const char *text, size_t len)
+{
+	struct doc d = { .path = name, .text = text, .len = len };
+	int r;
+
+	r = index_lines(&d);
+	if (r == 0)
+		r = parse_doc(&d);
+	if (r == 0) {
+		r = (int)d.n_tools;
+		/* Exercise what refresh does with each row's range. */
+		for (size_t i = 0; i < d.n_tools; i++)
+			for (size_t k = 0; k < d.tools[i].n_rows; k++)
+				if (d.tools[i].rows[k].range.value)
+					(void)range_meets_series(d.tools[i].rows[k].range.value, 3, 14);
+	}
+	doc_free(&d);
+	return r;
+}
+
 static int cmp_edit(const void *a, const void *b)
 {
 	const struct refresh_edit *x = *(struct refresh_edit *const *)a;

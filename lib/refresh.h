@@ -56,6 +56,10 @@ struct refresh_report {
  * -EHOSTUNREACH/-ECONNREFUSED/-ETIMEDOUT...), -EPROTO for an API's refusal. */
 int refresh_matrix(const char *path, const struct refresh_opts *o, struct refresh_report *ret);
 
+/* Reads the tools, `pypi:` names and rows out of text (no network): the number of tools,
+ * or -EINVAL with err_set() naming line and column. For the fuzzer and for checks. */
+int refresh_scan(const char *name, const char *text, size_t len);
+
 /* The matrix text with every item's edits applied (allocated). */
 char *refresh_apply(const struct refresh_report *r);
 

@@ -46,6 +46,7 @@ struct flame {
 	double min_w;
 	int max_depth_seen;
 	bool truncated;
+	double *root_w;
 };
 
 static int push_frame(struct flame *fl, size_t func, int depth, double x, double w)
@@ -209,17 +210,68 @@ int flame_write_svg(FILE *out, const struct pstats *ps, const char *title)
 		size_t c = ps->callers[i].caller;
 		fl.adj[fl.adj_start[c] + fill[c]++] = i;
 	}
-	/* Roots: functions nobody (else) called. */
-	for (size_t i = 0; i < ps->n_real; i++) {
-		const struct pstats_func *f = &ps->funcs[i];
-		bool called = false;
-		for (size_t j = 0; j < f->n_callers; j++)
-			if (ps->callers[f->first_caller + j].caller != i)
-				called = true;
-		if (!called && f->ct > 0) {
-			roots[n_roots++] = i;
-			total += f->ct;
+	/* Roots: functions with calls no recorded caller accounts for (the first exec,
+	 * a thread's bootstrap, the profiler's own disable()). A root's width is its
+	 * cumulative time less what callers outside its own subtree account for. */
+	{
+		bool *desc = calloc(ps->n_funcs + 1, sizeof(bool));
+		size_t *stack = malloc((ps->n_funcs + 1) * sizeof(size_t));
+		double *weight = calloc(ps->n_funcs + 1, sizeof(double));
+		if (!desc || !stack || !weight) {
+			free(desc);
+			free(stack);
+			free(weight);
+			k = err_set(ENOMEM, "out of memory drawing the profile");
+			goto out;
 		}
+		for (size_t i = 0; i < ps->n_real && n_roots < 64; i++) {
+			const struct pstats_func *f = &ps->funcs[i];
+			int64_t seen = 0;
+			size_t sp = 0;
+			double w = f->ct;
+			for (size_t j = 0; j < f->n_callers; j++)
+				if (ps->callers[f->first_caller + j].caller != i)
+					seen += ps->callers[f->first_caller + j].nc;
+			if (f->ct <= 0 || (f->n_callers && seen >= f->nc))
+				continue;
+			if (f->n_callers) {
+				memset(desc, 0, (ps->n_funcs + 1) * sizeof(bool));
+				stack[sp++] = i;
+				desc[i] = true;
+				while (sp) {
+					size_t c = stack[--sp];
+					for (size_t q = fl.adj_start[c]; q < fl.adj_start[c + 1]; q++) {
+						size_t callee = ps->callers[fl.adj[q]].callee;
+						if (!desc[callee]) {
+							desc[callee] = true;
+							stack[sp++] = callee;
+						}
+					}
+				}
+				for (size_t j = 0; j < f->n_callers; j++) {
+					const struct pstats_edge *e = &ps->callers[f->first_caller + j];
+					if (!desc[e->caller])
+						w -= e->ct;
+				}
+			}
+			if (w <= 0)
+				continue;
+			weight[i] = w;
+			roots[n_roots++] = i;
+			total += w;
+		}
+		free(desc);
+		free(stack);
+		/* widest first; equal widths in file order */
+		for (size_t i = 1; i < n_roots; i++) {
+			size_t v = roots[i], j = i;
+			while (j > 0 && weight[roots[j - 1]] < weight[v]) {
+				roots[j] = roots[j - 1];
+				j--;
+			}
+			roots[j] = v;
+		}
+		fl.root_w = weight;
 	}
 	if (n_roots == 0) {
 		/* all in cycles: start from the most expensive function */
@@ -229,23 +281,17 @@ int flame_write_svg(FILE *out, const struct pstats *ps, const char *title)
 				best = i;
 		if (best != SIZE_MAX) {
 			roots[n_roots++] = best;
-			total = ps->funcs[best].ct;
+			total = fl.root_w[best] = ps->funcs[best].ct;
 		}
 	}
 	fl.min_w = total * 0.5 / WIDTH;
 	for (size_t i = 0; i < n_roots; i++) {
-		/* roots widest first, as children are */
-		for (size_t j = i + 1; j < n_roots; j++)
-			if (ps->funcs[roots[j]].ct > ps->funcs[roots[i]].ct) {
-				size_t t = roots[i];
-				roots[i] = roots[j];
-				roots[j] = t;
-			}
-		if (ps->funcs[roots[i]].ct < fl.min_w)
+		double w = fl.root_w[roots[i]];
+		if (w < fl.min_w)
 			continue;
-		if ((k = expand(&fl, roots[i], 0, x, ps->funcs[roots[i]].ct)) < 0)
+		if ((k = expand(&fl, roots[i], 0, x, w)) < 0)
 			goto out;
-		x += ps->funcs[roots[i]].ct;
+		x += w;
 	}
 
 	height = TOP + (fl.max_depth_seen + 1) * FRAME_H + 24;
@@ -303,6 +349,7 @@ out:
 	free(fl.adj);
 	free(fl.on_path);
 	free(fl.frames);
+	free(fl.root_w);
 	free(roots);
 	free(fill);
 	return k;

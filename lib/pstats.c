@@ -559,7 +559,8 @@ static void f8(FILE *f, double x)
 	fprintf(f, "%8.3f ", x);
 }
 
-int pstats_print_text(FILE *f, const struct pstats *ps, const size_t *order, size_t n)
+int pstats_print_text(FILE *f, const struct pstats *ps, const size_t *order, size_t n,
+		      const char *ordered_by)
 {
 	char label[4096];
 
@@ -567,6 +568,8 @@ int pstats_print_text(FILE *f, const struct pstats *ps, const size_t *order, siz
 	if (ps->total_calls != ps->prim_calls)
 		fprintf(f, " (%lld primitive calls)", (long long)ps->prim_calls);
 	fprintf(f, " in %.3f seconds\n\n", ps->total_tt);
+	if (ordered_by)
+		fprintf(f, "   Ordered by: %s\n\n", ordered_by);
 	fputs("   ncalls  tottime  percall  cumtime  percall filename:lineno(function)\n", f);
 	for (size_t i = 0; i < n; i++) {
 		const struct pstats_func *fn = &ps->funcs[order[i]];
@@ -628,6 +631,7 @@ static int fill_summary(FILE *f, void *arg)
 {
 	struct summary_arg *a = arg;
 	size_t *order = NULL, n;
+	char by[128];
 	int k;
 
 	if (a->ps->n_real == 0) {
@@ -637,11 +641,11 @@ static int fill_summary(FILE *f, void *arg)
 	if ((k = pstats_order(a->ps, PSTATS_SORT_CUMULATIVE, &order)) < 0)
 		return k;
 	n = a->top > 0 && (size_t)a->top < a->ps->n_real ? (size_t)a->top : a->ps->n_real;
-	fputs("Ordered by: cumulative time", f);
 	if (n < a->ps->n_real)
-		fprintf(f, "; the top %zu of %zu functions", n, a->ps->n_real);
-	fputs("\n\n", f);
-	k = pstats_print_text(f, a->ps, order, n);
+		snprintf(by, sizeof(by), "cumulative time; the top %zu of %zu functions", n, a->ps->n_real);
+	else
+		snprintf(by, sizeof(by), "cumulative time");
+	k = pstats_print_text(f, a->ps, order, n, by);
 	free(order);
 	return k;
 }

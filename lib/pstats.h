@@ -67,7 +67,8 @@ int pstats_order(const struct pstats *ps, enum pstats_sort key, size_t **ret_ord
 int read_whole_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 
 /* pstats's own text table: header with the totals, then the top rows. */
-int pstats_print_text(FILE *f, const struct pstats *ps, const size_t *order, size_t n);
+int pstats_print_text(FILE *f, const struct pstats *ps, const size_t *order, size_t n,
+		      const char *ordered_by);
 
 /* For the cProfile backend's post step: summary.txt with the top N functions by
  * cumulative time (file:line(function), calls, tottime, cumtime) and the totals. */

@@ -81,16 +81,17 @@ static int classify(const struct input_file *f, bool by_content, enum profile_ty
 		*ret = PROF_CPROFILE;
 		return 0;
 	}
-	if (!by_content) {
-		if (!fnmatch("memray-stats*.json", f->name, 0))
-			*ret = PROF_MEMRAY;
-		else if (!fnmatch("scalene*.json", f->name, 0))
-			*ret = PROF_SCALENE;
-		else if (!fnmatch("importtime*.log", f->name, 0))
-			*ret = PROF_IMPORTTIME;
-		else
-			return -ENOENT;
+	if (!fnmatch("memray-stats*.json", f->name, 0)) {
+		*ret = PROF_MEMRAY;
 		return 0;
+	} else if (!fnmatch("scalene*.json", f->name, 0)) {
+		*ret = PROF_SCALENE;
+		return 0;
+	} else if (!fnmatch("importtime*.log", f->name, 0)) {
+		*ret = PROF_IMPORTTIME;
+		return 0;
+	} else if (!by_content) {
+		return -ENOENT;
 	}
 	if (looks_marshal(f->data, f->len)) {
 		*ret = PROF_CPROFILE;

@@ -15,11 +15,13 @@
 extern const struct cmd cmd_run;
 extern const struct cmd cmd_bundle;
 extern const struct cmd cmd_report;
+extern const struct cmd cmd_diff;
 
 const struct cmd *const commands[] = {
 	&cmd_run,
 	&cmd_bundle,
 	&cmd_report,
+	&cmd_diff,
 	NULL,
 };
 

@@ -249,19 +249,25 @@ static void side_merge(struct side *s)
 	s->n = o;
 }
 
-static int side_from_pstats(struct side *s, const struct pstats *ps, enum diff_metric m)
+static int root_of_pstats(const struct pstats *ps, char *root, size_t size)
 {
-	const char **files;
-	char root[4096], file[4096], key[8192];
-	int k = 0;
+	const char **files = malloc((ps->n_real + 1) * sizeof(*files));
 
-	files = malloc((ps->n_real + 1) * sizeof(*files));
 	if (!files)
 		return err_set(ENOMEM, "out of memory");
 	for (size_t i = 0; i < ps->n_real; i++)
 		files[i] = ps->funcs[i].file;
-	common_root(files, ps->n_real, root, sizeof(root));
+	common_root(files, ps->n_real, root, size);
 	free(files);
+	return 0;
+}
+
+static int side_from_pstats(struct side *s, const struct pstats *ps, enum diff_metric m,
+			    const char *root)
+{
+	char file[4096], key[8192];
+	int k = 0;
+
 	for (size_t i = 0; i < ps->n_real && k >= 0; i++) {
 		const struct pstats_func *f = &ps->funcs[i];
 		struct pstats_func copy = *f;
@@ -273,6 +279,27 @@ static int side_from_pstats(struct side *s, const struct pstats *ps, enum diff_m
 	}
 	s->total = m == METRIC_CALLS ? (double)ps->total_calls : ps->total_tt;
 	return k;
+}
+
+/* Two checkouts' roots as found may differ in depth as well as place: a run that only
+ * touched sdcm/ has .../sct/sdcm as its root. The folders both roots end with belong to
+ * the project, not to the checkout: keep them. Equal roots are the same checkout. */
+static void adjust_roots(char *a, char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), cut_a = la, cut_b = lb;
+
+	if (!strcmp(a, b))
+		return;
+	while (la && lb && a[la - 1] == b[lb - 1]) {
+		la--;
+		lb--;
+		if (a[la] == '/' && b[lb] == '/') {
+			cut_a = la;
+			cut_b = lb;
+		}
+	}
+	a[cut_a] = '\0';
+	b[cut_b] = '\0';
 }
 
 /* memray's "function:file:line", scalene's "file:line function" */
@@ -309,17 +336,14 @@ static int side_add_location(struct side *s, const char *loc, bool memray, const
 	return side_add(s, key, file, name, line, value);
 }
 
-static int side_from_memory(struct side *s, const struct profile *p)
+static void root_of_memory(const struct profile *p, char *root, size_t size)
 {
 	const char *files[256];
-	char root[4096], buf[4096];
+	static char store[256][1024];
 	size_t nf = 0;
-	int k = 0;
 
 	if (p->type == PROF_MEMRAY) {
 		const struct memray_stats *m = p->memray;
-		/* the root from the files the locations name */
-		static char store[256][1024];
 		for (size_t i = 0; i < m->n_by_size && nf < 256; i++) {
 			const char *c1 = strchr(m->by_size[i].location, ':');
 			const char *c2 = strrchr(m->by_size[i].location, ':');
@@ -329,34 +353,40 @@ static int side_from_memory(struct side *s, const struct profile *p)
 				nf++;
 			}
 		}
-		common_root(files, nf, root, sizeof(root));
+	} else {
+		const struct scalene_profile *sc = p->scalene;
+		for (size_t i = 0; i < sc->n && nf < 256; i++) {
+			const char *loc = sc->rows[i].location, *sp = strchr(loc, ' ');
+			const char *c = sp ? sp : loc + strlen(loc);
+			while (c > loc && c[-1] != ':')
+				c--;
+			if (c > loc) {
+				snprintf(store[nf], sizeof(store[nf]), "%.*s", (int)(c - loc - 1), loc);
+				files[nf] = store[nf];
+				nf++;
+			}
+		}
+	}
+	common_root(files, nf, root, size);
+}
+
+static int side_from_memory(struct side *s, const struct profile *p, const char *root)
+{
+	int k = 0;
+
+	if (p->type == PROF_MEMRAY) {
+		const struct memray_stats *m = p->memray;
 		for (size_t i = 0; i < m->n_by_size && k >= 0; i++)
 			k = side_add_location(s, m->by_size[i].location, true, root,
 					      (double)m->by_size[i].value);
 		s->total = m->peak_memory >= 0 ? (double)m->peak_memory : 0;
 	} else {
 		const struct scalene_profile *sc = p->scalene;
-		static char store[256][1024];
-		for (size_t i = 0; i < sc->n && nf < 256; i++) {
-			const char *sp = strchr(sc->rows[i].location, ' ');
-			const char *e = sp ? sp : sc->rows[i].location + strlen(sc->rows[i].location);
-			const char *c = e;
-			while (c > sc->rows[i].location && c[-1] != ':')
-				c--;
-			if (c > sc->rows[i].location) {
-				snprintf(store[nf], sizeof(store[nf]), "%.*s", (int)(c - sc->rows[i].location - 1),
-					 sc->rows[i].location);
-				files[nf] = store[nf];
-				nf++;
-			}
-		}
-		common_root(files, nf, root, sizeof(root));
 		for (size_t i = 0; i < sc->n && k >= 0; i++)
 			k = side_add_location(s, sc->rows[i].location, false, root,
 					      sc->rows[i].peak_mb * 1048576.0);
 		s->total = sc->max_footprint_mb >= 0 ? sc->max_footprint_mb * 1048576.0 : 0;
 	}
-	(void)buf;
 	return k;
 }
 
@@ -539,6 +569,7 @@ int diff_runs(const struct run_data *base, const struct run_data *new,
 	struct side sb = { 0 }, sn = { 0 };
 	struct rows rows = { 0 };
 	struct diff_result *r = NULL;
+	char root_b[4096], root_n[4096];
 	int k;
 
 	if (!pb || !pn) {
@@ -553,11 +584,19 @@ int diff_runs(const struct run_data *base, const struct run_data *new,
 				    pn->type == PROF_MEMRAY ? "memray" : "scalene");
 			goto out;
 		}
-		if ((k = side_from_memory(&sb, pb)) < 0 || (k = side_from_memory(&sn, pn)) < 0)
+		root_of_memory(pb, root_b, sizeof(root_b));
+		root_of_memory(pn, root_n, sizeof(root_n));
+		adjust_roots(root_b, root_n);
+		if ((k = side_from_memory(&sb, pb, root_b)) < 0 || (k = side_from_memory(&sn, pn, root_n)) < 0)
 			goto out;
-	} else if ((k = side_from_pstats(&sb, pb->ps, o->metric)) < 0 ||
-		   (k = side_from_pstats(&sn, pn->ps, o->metric)) < 0) {
-		goto out;
+	} else {
+		if ((k = root_of_pstats(pb->ps, root_b, sizeof(root_b))) < 0 ||
+		    (k = root_of_pstats(pn->ps, root_n, sizeof(root_n))) < 0)
+			goto out;
+		adjust_roots(root_b, root_n);
+		if ((k = side_from_pstats(&sb, pb->ps, o->metric, root_b)) < 0 ||
+		    (k = side_from_pstats(&sn, pn->ps, o->metric, root_n)) < 0)
+			goto out;
 	}
 	side_merge(&sb);
 	side_merge(&sn);

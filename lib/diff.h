@@ -6,8 +6,9 @@
  *   - built-ins ("~") and names that are not absolute paths ("<frozen ...>") stay;
  *   - a path with site-packages/ or dist-packages/ keeps what follows the last one;
  *   - a path with lib/pythonX.Y/ (the standard library) keeps what follows it;
- *   - any other absolute path loses the longest folder prefix shared by all such
- *     paths of its profile (the checkout root).
+ *   - any other absolute path loses its checkout root: the longest folder shared by
+ *     all such paths of its profile, less the trailing folders that the two sides'
+ *     roots have in common (a run that only touched sdcm/ still shows sdcm/).
  * Functions still unmatched are paired when the same function name and line sit in
  * files with the same name whose paths end alike (the longest common ending wins), and
  * then when one function name in one file appears once on each side (its line moved). */

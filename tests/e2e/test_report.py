@@ -364,3 +364,24 @@ def test_corrupt_bundle(run_folder):
         f.write(data[: len(data) // 2])
     r = run(["report", path])
     assert r.returncode == 65 and path in r.stderr
+
+
+# ---- what `sctprof run -p cprofile` leaves ----
+
+def test_run_then_report(tmp_path):
+    out = tmp_path / "out"
+    r = run(["run", "-p", "cprofile", "--output-dir", str(out), "--", PY,
+             os.path.join(REPORT, "recursive.py")], cwd=str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    folder = [p for p in out.iterdir() if p.is_dir()][0]
+    # the native post step wrote summary.txt and profile.svg
+    summary = (folder / "summary.txt").read_text()
+    st = pstats.Stats(str(folder / "profile.stats"))
+    assert "%d function calls" % st.total_calls in summary
+    assert "Ordered by: cumulative time" in summary
+    svg_frames((folder / "profile.svg").read_text())
+    bundles = [p for p in out.iterdir() if p.name.endswith(".tar.zst")]
+    text = run(["report", str(bundles[0])], check=0).stdout
+    assert folder.name in text and "tool         cprofile" in text and "exit         0" in text
+    got = report_json(str(bundles[0]))
+    assert got["profiles"][0]["total_calls"] == st.total_calls

@@ -82,7 +82,7 @@ def main():
                 profile(src2, f2)
                 break
             print("%d functions gave %.1f MB; more" % (n, size / 1e6), file=sys.stderr)
-            n = int(n * a.min_mb * 1e6 / size * 1.1) + 1
+            n = (int(n * a.min_mb * 1e6 / size * 1.1) // 200 + 1) * 200
         print("pstats file: %.1f MB, %d generated functions" % (size / 1e6, n))
         rep, py, dif = [], [], []
         for _ in range(a.runs):

@@ -464,6 +464,17 @@ static int match(struct side *b, struct side *n, struct rows *rows)
 			j++;
 		}
 	}
+	/* The fallbacks compare every unmatched pair: bounded, so that two unrelated
+	 * profiles of 100k functions each do not take minutes. */
+	{
+		size_t ub = 0, un = 0;
+		for (i = 0; i < b->n; i++)
+			ub += !b->e[i].matched;
+		for (j = 0; j < n->n; j++)
+			un += !n->e[j].matched;
+		if (ub && un > 50000000 / ub)
+			goto rest;
+	}
 	/* 2: same name, line and file name; the longest common path ending */
 	for (j = 0; j < n->n; j++) {
 		struct entry *ne = &n->e[j], *best = NULL;
@@ -510,6 +521,7 @@ static int match(struct side *b, struct side *n, struct rows *rows)
 				return k;
 		}
 	}
+rest:
 	for (i = 0; i < b->n; i++)
 		if (!b->e[i].matched && (k = row_add(rows, &b->e[i], NULL)) < 0)
 			return k;

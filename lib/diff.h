@@ -11,7 +11,8 @@
  *     roots have in common (a run that only touched sdcm/ still shows sdcm/).
  * Functions still unmatched are paired when the same function name and line sit in
  * files with the same name whose paths end alike (the longest common ending wins), and
- * then when one function name in one file appears once on each side (its line moved). */
+ * then when one function name in one file appears once on each side (its line moved).
+ * The fallbacks compare unmatched pairs and are skipped past 50 million pairs. */
 #pragma once
 
 #include <stdbool.h>

@@ -254,9 +254,8 @@ def test_importtime(tmp_path):
 
 
 def test_scalene(tmp_path):
-    try:
-        import scalene  # noqa: F401
-    except ImportError:
+    import importlib.util
+    if importlib.util.find_spec("scalene") is None:
         pytest.skip("scalene is not installed for /usr/bin/python3")
     out = tmp_path / "scalene.json"
     p = subprocess.run([PY, "-m", "scalene", "--cli", "--json", "--outfile", str(out),

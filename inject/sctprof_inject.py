@@ -12,7 +12,6 @@ processes share one run folder (DESIGN.md "Artifacts"):
 
   kind      tool       started with                                  raw file
   cprofile  cProfile   sctprof_cprofile.Profiles (launcher's own)    profile.PID.stats
-                                                                     (+ summary.PID.txt)
   memory    memray     memray.Tracker(path, follow_fork=True)        memray.PID.bin
   timeline  viztracer  viztracer.VizTracer(output_file=path)         trace.PID.json
   sampling  py-spy     py-spy record --pid PID (a child process)     profile.PID.speedscope.json
@@ -23,8 +22,9 @@ set a SIGTERM handler of its own: the profile is written, then the process dies 
 as it would have. For sampling, "written" means py-spy is stopped with SIGINT and waited
 for; a process killed outright leaves py-spy to notice and write on its own.
 
-Each process also leaves a record, .proc-PID, that sctprof reads into manifest.json and
-removes: one "key value" line each, then a line "argv" and the command line, its words
+Views (summary.PID.txt, memray-stats.PID.json, ...) are sctprof's to make once the run
+ended (lib/inject.c). Each process also leaves a record, .proc-PID, that sctprof reads
+into manifest.json and removes: one "key value" line each, then a line "argv" and the command line, its words
 separated by NUL bytes.
 
 A process that forks keeps profiling in the child into the child's own file (cprofile;
@@ -121,9 +121,9 @@ def _start_cprofile(st, argv, program):
     box = [sctprof_cprofile.Profiles(all_threads)]
 
     def finish():
+        # summary.PID.txt and profile.PID.svg are made afterwards by sctprof itself.
         box[0].stop()
-        stats = box[0].dump(st.path("profile.%d.stats"))
-        sctprof_cprofile.write_summary(stats, st.path("summary.%d.txt"))
+        box[0].dump(st.path("profile.%d.stats"))
 
     def forked():
         # The child profiles itself from here on, into its own file. When it execs

@@ -310,7 +310,11 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 		if (plugin->exit_status(&tr, sres.wait_status, &st) == 0)
 			res.exit_status = st;
 	}
-	if (sres.how == END_TIMEOUT)
+	/* A stopped run reports what stopped it (Jenkins' abort is a SIGTERM: 143), not how
+	 * the test died of the SIGINT sctprof forwarded; a timeout reports 124. */
+	if (sres.how == END_STOPPED)
+		res.exit_status = 128 + sres.stop_signal;
+	else if (sres.how == END_TIMEOUT)
 		res.exit_status = EXIT_TIMEOUT;
 	unlink(status_file);
 

@@ -130,7 +130,9 @@ def test_hydra_invocation_profiles_every_process_into_one_bundle(sct):
     for role, proc in procs.items():
         assert proc["written"] is True
         assert proc["file"] == "profile.%d.stats" % proc["pid"]
-        assert os.path.exists(os.path.join(run_dir, "summary.%d.txt" % proc["pid"]))
+        assert proc["views"] == ["summary.%d.txt" % proc["pid"], "profile.%d.svg" % proc["pid"]]
+        for view in proc["views"]:
+            assert os.path.exists(os.path.join(run_dir, view))
     main_funcs = functions(os.path.join(run_dir, procs["main"]["file"]))
     worker_funcs = functions(os.path.join(run_dir, procs["worker"]["file"]))
     assert "standin_work" in main_funcs and "worker_work" not in main_funcs
@@ -299,6 +301,16 @@ def test_inject_memory_uses_memray_tracker_with_follow_fork(sct):
         assert rec["follow_fork"] is True
         assert rec["calls"] == ["__init__", "__enter__", "__exit__"]
         assert rec["pid"] == proc["pid"]
+        # The views, made by memray run by the process's own interpreter.
+        assert proc["views"] == ["memray-stats.%d.json" % proc["pid"],
+                                 "memray-flamegraph.%d.html" % proc["pid"]]
+        for view in proc["views"]:
+            assert os.path.exists(os.path.join(run_dir, view))
+    # What `sctprof report` reads of a memory run: every process's stats.
+    rep = run(["report", "--format", "json", bundles(d)[0]], cwd=d, env=env)
+    assert rep.returncode == 0, rep.stderr
+    assert sorted(p["file"] for p in json.loads(rep.stdout)["profiles"]) == sorted(
+        "memray-stats.%d.json" % p["pid"] for p in procs)
 
 
 def test_inject_timeline_uses_viztracer_start_stop_save(sct):

@@ -612,3 +612,49 @@ def test_dockerfile_check_finds_what_it_looks_for(tmp_path):
     assert dockerfile_problems(bad, ROOT) == [
         "RUN uses undeclared LATE", "FROM uses undeclared OTHER",
         "COPY source nowhere/ is not in the build context", "RUN uses undeclared BASE"]
+
+
+# --- which processes the start-up hook profiles -------------------------------------
+
+PROGRAMS = [
+    (["python3", "./sct.py", "run-test", "x"], "./sct.py"),
+    (["python3", "-u", "-X", "dev", "-m", "pytest", "-x"], "pytest"),
+    (["python3", "-Xdev", "-mpytest"], "pytest"),
+    (["python3", "-Bm", "pytest", "tests/"], "pytest"),
+    (["python3", "-c", "print(1)", "sct.py"], "-c"),
+    (["python3", "-W", "ignore", "-I", "sct.py"], "sct.py"),
+    (["python3", "--check-hash-based-pycs", "never", "x.py"], "x.py"),
+    (["python3", "-", "sct.py"], "-"),
+    (["python3"], "-"),
+    (["/venv/bin/python", "/venv/bin/pytest", "-k", "sct.py"], "/venv/bin/pytest"),
+]
+
+MATCHES = [
+    ("./sct.py", "sct.py,pytest,py.test", True),
+    ("/venv/bin/pytest", "sct.py,pytest,py.test", True),
+    ("pytest", "sct.py,pytest,py.test", True),
+    ("worker_3.py", "sct.py, work*.py", True),
+    ("/srv/sct/sct.py", "/srv/*/sct.py", True),
+    ("-c", "sct.py,pytest,py.test", False),
+    ("pytest_cov", "sct.py,pytest,py.test", False),
+    ("my-sct.py", "sct.py", False),
+    ("sct.py", "", False),
+]
+
+
+def test_the_hook_finds_the_program_as_python_does():
+    """sitecustomize.py's reading of a command line, and its matching, in the interpreter
+    it runs in (loaded under another name: importing it as sitecustomize would run it)."""
+    code = ("import importlib.util, json, sys\n"
+            "spec = importlib.util.spec_from_file_location('hook', sys.argv[1])\n"
+            "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+            "cases = json.loads(sys.argv[2]); matches = json.loads(sys.argv[3])\n"
+            "print(json.dumps([[m._sctprof_program(a) for a, _ in cases],\n"
+            "                  [m._sctprof_matches(p, pats) for p, pats, _ in matches]]))\n")
+    p = subprocess.run([PY, "-c", code, os.path.join(ROOT, "inject", "sitecustomize.py"),
+                        json.dumps(PROGRAMS), json.dumps(MATCHES)],
+                       env=clean_env(), capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    programs, matched = json.loads(p.stdout)
+    assert programs == [want for _, want in PROGRAMS]
+    assert matched == [want for _, _, want in MATCHES]

@@ -14,10 +14,14 @@
 
 extern const struct cmd cmd_run;
 extern const struct cmd cmd_bundle;
+extern const struct cmd cmd_check;
+extern const struct cmd cmd_matrix;
 
 const struct cmd *const commands[] = {
 	&cmd_run,
 	&cmd_bundle,
+	&cmd_check,
+	&cmd_matrix,
 	NULL,
 };
 

@@ -212,16 +212,29 @@ int matrix_evaluate(const struct matrix *m, const struct matrix_tool *t,
 		v.installed = 1;
 		v.version = dup_or_null(py->version);
 	} else {
+		/* With dist, the distribution decides: a Python-level tool on PATH but not in
+		 * this interpreter's site-packages would run another interpreter. A program
+		 * alone (py-spy is one) is installed wherever it is found; its version comes
+		 * from its PyPI distribution when that is in site-packages. */
+		const char *dist = t->dist ? t->dist : t->pypi;
 		char *dver = NULL;
 		int found = 0;
-		if (t->dist && (found = python_dist(py, t->dist, &dver)) < 0) {
+		if (dist && (found = python_dist(py, dist, &dver)) < 0) {
 			r = found;
 			goto out;
 		}
-		v.version = dver;
 		if (t->executable)
 			v.executable = python_executable(py, t->executable);
-		v.installed = found > 0 || v.executable;
+		if (t->dist) {
+			v.installed = found > 0;
+		} else {
+			v.installed = v.executable != NULL;
+			if (!v.installed) {
+				free(dver);
+				dver = NULL;
+			}
+		}
+		v.version = dver;
 	}
 	if (v.installed == 1 && v.min_version && !t->stdlib && v.status != COMPAT_UNSUPPORTED) {
 		if (v.version) {
@@ -236,8 +249,8 @@ int matrix_evaluate(const struct matrix *m, const struct matrix_tool *t,
 			}
 		} else if (v.status == COMPAT_SUPPORTED) {
 			v.status = COMPAT_UNTESTED;
-			set(&v.reason, xasprintf("version unknown ('%s' is not from a package of this "
-						 "interpreter); Python %s needs %s %s or later",
+			set(&v.reason, xasprintf("version unknown ('%s' is not from a package in this "
+						 "interpreter's site-packages); Python %s needs %s %s or later",
 						 v.executable ? v.executable : t->name, v.python_version,
 						 t->name, v.min_version));
 			set(&v.hint, install_hint(t, py, v.min_version));

@@ -181,10 +181,13 @@ static int load_row(const struct loader *L, const struct ynode *n, struct matrix
 		goto out;
 	rn = get(n, "range");
 	if (vrange_parse(row->range_text, &row->range, &problem, &off) < 0) {
-		/* Point at the character, when the scalar was written plain on one line. */
+		/* Point at the character: ranges need no escapes, so the text of a plain or
+		 * quoted scalar is the text of the file from its start (or its quote). */
 		struct ynode at = *rn;
 		if (rn->plain)
 			at.column += (int)off;
+		else if (rn->quoted)
+			at.column += 1 + (int)off;
 		r = bad(L, &at, "bad range '%.100s': %s", row->range_text, problem);
 		goto out;
 	}

@@ -135,6 +135,8 @@ static int load_node(struct yctx *c, yaml_event_t *ev, int depth, struct ynode *
 			goto out;
 		}
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		n->quoted = ev->data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+			    ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
 		goto out;
 	}
 

@@ -15,6 +15,7 @@ struct ynode {
 	int line, column;       /* 1-based, where the node starts */
 	char *value;            /* scalar text, NUL-terminated (NUL bytes are refused) */
 	bool plain;             /* scalar written without quotes */
+	bool quoted;            /* scalar written in '...' or "..." on its line */
 	struct ynode **items;   /* sequence: items; mapping: key, value, key, value, ... */
 	size_t n;               /* number of entries in items */
 };

@@ -71,8 +71,9 @@ struct matrix {
 	struct matrix_kind *kinds;
 	size_t n_kinds;
 	/* When set, matrix_choose() passes over tools for which it returns false ("no
-	 * backend in this build"). `run` sets it; `check` shows backends separately. */
-	bool (*has_backend)(const char *tool);
+	 * backend in this build" for that kind). `run` sets it; `check` shows backends
+	 * separately, since it answers for the tools themselves. */
+	bool (*has_backend)(const char *tool, const char *kind);
 };
 
 /* What one evaluation decided. Owns its strings. */

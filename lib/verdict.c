@@ -366,8 +366,9 @@ static int choose_forced(const struct matrix *m, const char *kind, const struct 
 			if (&m->tools[k->entries[i].tool] == t && k->entries[i].mode)
 				v.mode = strdup(k->entries[i].mode);
 	}
-	if (m->has_backend && !m->has_backend(t->name)) {
-		r = err_set(ENOSYS, "'%s' has no backend in this build of sctprof", t->name);
+	if (m->has_backend && !m->has_backend(t->name, k ? k->name : NULL)) {
+		r = err_set(ENOSYS, "'%s' has no backend%s%s in this build of sctprof", t->name,
+			    k ? " for kind " : "", k ? k->name : "");
 		goto out;
 	}
 	if (v.installed == 0) {
@@ -417,7 +418,7 @@ int matrix_choose(const struct matrix *m, const char *kind, const struct pyinfo 
 
 		if ((r = matrix_evaluate(m, t, py, platform, &v)) < 0)
 			goto out;
-		if (m->has_backend && !m->has_backend(t->name)) {
+		if (m->has_backend && !m->has_backend(t->name, k->name)) {
 			any_nobackend = true;
 			why = strdup("no backend in this build");
 		} else if (v.usable) {

@@ -1127,7 +1127,8 @@ probe:
 			r = -ENOMEM;
 			goto out;
 		}
-		memcpy(all + steps.n_steps, ret->steps, ret->n_steps * sizeof(*all));
+		if (ret->n_steps)
+			memcpy(all + steps.n_steps, ret->steps, ret->n_steps * sizeof(*all));
 		free(ret->steps);
 		ret->steps = all;
 		ret->n_steps += steps.n_steps;

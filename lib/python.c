@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,22 +356,33 @@ static int run_version(const char *interp, char *out, size_t size)
 
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return r;
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		/* Python 2 printed its version on stderr. */
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		execl(interp, interp, "-V", (char *)NULL);
-		_exit(127);
+	{
+		/* posix_spawn: vfork semantics, no copy of sctprof's page tables. */
+		posix_spawn_file_actions_t fa;
+		char *const child_argv[] = { (char *)interp, (char *)"-V", NULL };
+		extern char **environ;
+		int e;
+
+		if ((e = posix_spawn_file_actions_init(&fa)) != 0) {
+			close(pipefd[0]);
+			close(pipefd[1]);
+			return -e;
+		}
+		/* stdin from /dev/null; stdout and stderr (Python 2 printed its version on
+		 * stderr) into the pipe. dup2 clears O_CLOEXEC on the copies. */
+		e = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+		if (!e)
+			e = posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+		if (!e)
+			e = posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+		if (!e)
+			e = posix_spawn(&pid, interp, &fa, NULL, child_argv, environ);
+		posix_spawn_file_actions_destroy(&fa);
+		if (e) {
+			close(pipefd[0]);
+			close(pipefd[1]);
+			return -e;
+		}
 	}
 	close(pipefd[1]);
 	clock_gettime(CLOCK_MONOTONIC, &start);

@@ -801,8 +801,8 @@ static int check_python_version_file(struct pyinfo *py)
 						  py->path, py->version),
 					xasprintf(py->venv
 						  ? "recreate the virtualenv for %s (uv sync, or uv venv --python %s)"
-						  : "use the interpreter .python-version names (%s), e.g. through "
-						    "its virtualenv; %s is what uv venv --python takes",
+						  : "use a Python %s interpreter (uv venv --python %s), or fix "
+						    ".python-version",
 						  line, line));
 	}
 	free(text);
@@ -849,7 +849,12 @@ int python_probe(const char *interpreter, const char *origin, struct pyinfo *ret
 	char *resolved = NULL, *cfgpath = NULL, *parent = NULL, real[PATH_MAX];
 	int r;
 
-	py.path = absolute(interpreter);
+	/* A bare name is looked up on PATH, as the shell (and target_resolve) would. */
+	py.path = strchr(interpreter, '/') ? absolute(interpreter) : path_lookup(interpreter);
+	if (!py.path && !strchr(interpreter, '/')) {
+		r = err_set(ENOENT, "interpreter '%s' not found on PATH", interpreter);
+		goto out;
+	}
 	py.origin = strdup(origin ? origin : "given");
 	if (!py.path || !py.origin) {
 		r = -ENOMEM;

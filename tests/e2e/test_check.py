@@ -410,3 +410,24 @@ def test_json_schema_fields(tmp_path):
         assert t["installed"] is None
     assert kind(data, "sampling")["tool"] == "profiling.sampling"
     assert tool(data, "py-spy")["status"] == "unsupported"
+
+
+def test_a_pyenv_shim_is_resolved_as_pyenv_would(tmp_path):
+    root = tmp_path / ".pyenv"
+    (root / "shims").mkdir(parents=True)
+    shim = write(root / "shims" / "python3", "#!/bin/sh\nexit 1\n", 0o755)
+    for v in ("3.13.1", "3.12.4"):
+        (root / "versions" / v / "bin").mkdir(parents=True)
+        write(root / "versions" / v / "bin" / "python3", "#!/bin/sh\necho 'Python %s'\n" % v, 0o755)
+    write(root / "version", "3.13.1\n")
+    env = bare_env(tmp_path, PYENV_ROOT=str(root))
+    data, _ = check_json(["--python", shim, "-p", "cprofile"], env, cwd=tmp_path, want=0)
+    assert data["python"]["path"] == str(root / "versions" / "3.13.1" / "bin" / "python3")
+    assert data["python"]["version"] == "3.13.1"
+    f = next(f for f in data["findings"] if f["code"] == "pyenv-shim")
+    assert shim in f["message"] and "3.13.1" in f["message"]
+    data, _ = check_json(["--python", shim], dict(env, PYENV_VERSION="3.12.4"), cwd=tmp_path)
+    assert data["python"]["version"] == "3.12.4"
+    write(tmp_path / ".python-version", "3.12.4\n")
+    data, _ = check_json(["--python", shim], env, cwd=tmp_path)
+    assert data["python"]["version"] == "3.12.4"

@@ -14,12 +14,18 @@
 
 extern const struct cmd cmd_run;
 extern const struct cmd cmd_bundle;
+extern const struct cmd cmd_report;
+extern const struct cmd cmd_diff;
+extern const struct cmd cmd_upload;
 extern const struct cmd cmd_check;
 extern const struct cmd cmd_matrix;
 
 const struct cmd *const commands[] = {
 	&cmd_run,
 	&cmd_bundle,
+	&cmd_report,
+	&cmd_diff,
+	&cmd_upload,
 	&cmd_check,
 	&cmd_matrix,
 	NULL,

@@ -1,11 +1,12 @@
 /* sctprof matrix: commands about the compatibility matrix itself. `validate` loads a
- * matrix with every rule of docs/matrix.md and says where the first error is. Further
- * subcommands go into the table below. */
+ * matrix with every rule of docs/matrix.md and says where the first error is; `refresh`
+ * lives in matrix-refresh.c. Further subcommands go into the table below. */
 #include "cmd.h"
 #include "error.h"
 #include "exitcode.h"
 #include "log.h"
 #include "matrix.h"
+#include "matrix-refresh.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -14,13 +15,16 @@
 
 static const char usage[] =
 	"usage: sctprof matrix validate [--matrix FILE | FILE]\n"
+	"       sctprof matrix refresh [OPTIONS]\n"
 	"\n"
 	"Commands about the compatibility matrix (data/compat-matrix.yaml; docs/matrix.md).\n"
 	"\n"
 	"  validate [FILE]   check FILE (default: $SCTPROF_MATRIX, else the shipped matrix)\n"
 	"                    against the schema; print 'FILE: ok (N tools, M kinds)' or the\n"
 	"                    first error as FILE:LINE:COLUMN: reason.\n"
-	"                    Exit 0, 65 when malformed, 66 when missing.\n";
+	"                    Exit 0, 65 when malformed, 66 when missing.\n"
+	"  refresh           ask PyPI and GitHub what changed and print the edits that\n"
+	"                    follow; --write applies them ('sctprof matrix refresh --help').\n";
 
 extern const struct cmd cmd_matrix;
 
@@ -70,6 +74,7 @@ static const struct {
 	int (*run)(int argc, char **argv);
 } subcommands[] = {
 	{ "validate", validate },
+	{ "refresh", cmd_matrix_refresh },
 	{ NULL, NULL },
 };
 
@@ -87,7 +92,7 @@ static int matrix_main(int argc, char **argv)
 
 const struct cmd cmd_matrix = {
 	.name = "matrix",
-	.summary = "validate the compatibility matrix",
+	.summary = "validate the compatibility matrix, or refresh it from PyPI and GitHub",
 	.usage = usage,
 	.run = matrix_main,
 };

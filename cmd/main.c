@@ -17,6 +17,7 @@ extern const struct cmd cmd_bundle;
 extern const struct cmd cmd_report;
 extern const struct cmd cmd_diff;
 extern const struct cmd cmd_upload;
+extern const struct cmd cmd_check;
 extern const struct cmd cmd_matrix;
 extern const struct cmd cmd_hook;
 
@@ -26,6 +27,7 @@ const struct cmd *const commands[] = {
 	&cmd_report,
 	&cmd_diff,
 	&cmd_upload,
+	&cmd_check,
 	&cmd_matrix,
 	&cmd_hook,
 	NULL,

@@ -1,25 +1,79 @@
-/* sctprof matrix: commands about the compatibility matrix itself. Subcommands go into
- * the table below; `refresh` lives in matrix-refresh.c. */
+/* sctprof matrix: commands about the compatibility matrix itself. `validate` loads a
+ * matrix with every rule of docs/matrix.md and says where the first error is; `refresh`
+ * lives in matrix-refresh.c. Further subcommands go into the table below. */
 #include "cmd.h"
+#include "error.h"
+#include "exitcode.h"
+#include "log.h"
+#include "matrix.h"
 #include "matrix-refresh.h"
 
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char usage[] =
-	"usage: sctprof matrix refresh [OPTIONS]\n"
+	"usage: sctprof matrix validate [--matrix FILE | FILE]\n"
+	"       sctprof matrix refresh [OPTIONS]\n"
 	"\n"
 	"Commands about the compatibility matrix (data/compat-matrix.yaml; docs/matrix.md).\n"
 	"\n"
+	"  validate [FILE]   check FILE (default: $SCTPROF_MATRIX, else the shipped matrix)\n"
+	"                    against the schema; print 'FILE: ok (N tools, M kinds)' or the\n"
+	"                    first error as FILE:LINE:COLUMN: reason.\n"
+	"                    Exit 0, 65 when malformed, 66 when missing.\n"
 	"  refresh           ask PyPI and GitHub what changed and print the edits that\n"
 	"                    follow; --write applies them ('sctprof matrix refresh --help').\n";
 
 extern const struct cmd cmd_matrix;
 
+static int validate(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "matrix", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *file = NULL;
+	struct matrix *m = NULL;
+	int c, r;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", options, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			file = optarg;
+			break;
+		case 'h':
+			return cmd_help(&cmd_matrix);
+		case ':':
+			return cmd_usage_error(&cmd_matrix, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return cmd_usage_error(&cmd_matrix, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc) {
+		if (file || optind + 1 < argc)
+			return cmd_usage_error(&cmd_matrix, "validate takes one FILE");
+		file = argv[optind];
+	}
+	file = matrix_default_path(file);
+	r = matrix_load(file, &m);
+	if (r < 0)
+		return log_fail(r, r == -EBADMSG || r == -EFBIG ? EXIT_DATAERR
+				   : r == -ENOMEM ? EXIT_SOFTWARE : EXIT_NOINPUT);
+	printf("%s: ok (%zu tools, %zu kinds)\n", file, m->n_tools, m->n_kinds);
+	matrix_free(m);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } subcommands[] = {
+	{ "validate", validate },
 	{ "refresh", cmd_matrix_refresh },
 	{ NULL, NULL },
 };
@@ -38,7 +92,7 @@ static int matrix_main(int argc, char **argv)
 
 const struct cmd cmd_matrix = {
 	.name = "matrix",
-	.summary = "keep the compatibility matrix current (refresh)",
+	.summary = "validate the compatibility matrix, or refresh it from PyPI and GitHub",
 	.usage = usage,
 	.run = matrix_main,
 };

@@ -25,7 +25,9 @@ static const char usage[] =
 	"\n"
 	"Options:\n"
 	"  -p, --profile KIND     cprofile (default), sampling, memory, timeline, scalene, imports\n"
-	"      --tool NAME        force a tool for the kind\n"
+	"      --tool NAME        use this tool (of the kind) instead of the matrix's pick\n"
+	"      --force            run a tool the compatibility matrix says does not work\n"
+	"      --matrix FILE      compatibility matrix (default $SCTPROF_MATRIX, else shipped)\n"
 	"  -o, --output-dir DIR   where runs go (default $SCTPROF_OUTPUT_DIR or ./sct-profiles)\n"
 	"      --format FMT       bundle format: tar.zst (default), tar.gz, zip\n"
 	"      --no-archive       keep the run folder only, no bundle\n"
@@ -51,6 +53,10 @@ static const char usage[] =
 	"                         run COMMAND unprofiled\n"
 	"  -h, --help             this text\n"
 	"\n"
+	"The tool is the first of the kind's list (see 'sctprof check') that is installed for\n"
+	"the interpreter and not refused on its Python version; an untested one runs after a\n"
+	"warning, a refused one exits 69 unless --force.\n"
+	"\n"
 	"A stop (SIGINT, SIGTERM, SIGHUP, SIGQUIT to sctprof, or --timeout) sends SIGINT to the\n"
 	"test's process group so the profiler writes its output, then SIGTERM after the grace,\n"
 	"then SIGKILL 5 s later; the profile and bundle are still written.\n"
@@ -65,7 +71,7 @@ extern const struct cmd cmd_run;
 
 enum {
 	OPT_FORMAT = 256, OPT_NO_ARCHIVE, OPT_PYTHON, OPT_THREADS, OPT_TOOL, OPT_TOOL_ARG,
-	OPT_TIMEOUT, OPT_GRACE, OPT_POST_TIMEOUT, OPT_SUBPROCESSES,
+	OPT_TIMEOUT, OPT_GRACE, OPT_POST_TIMEOUT, OPT_SUBPROCESSES, OPT_FORCE, OPT_MATRIX,
 	OPT_UPLOAD, OPT_UPLOAD_ENDPOINT, OPT_UPLOAD_CACERT,
 	OPT_INJECT, OPT_INJECT_MATCH, OPT_BEST_EFFORT,
 };
@@ -79,6 +85,8 @@ static const struct option options[] = {
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "tool", required_argument, NULL, OPT_TOOL },
 	{ "tool-arg", required_argument, NULL, OPT_TOOL_ARG },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "matrix", required_argument, NULL, OPT_MATRIX },
 	{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "grace", required_argument, NULL, OPT_GRACE },
@@ -106,7 +114,6 @@ static int run_main(int argc, char **argv)
 {
 	const struct cmd *self = &cmd_run;
 	struct run_opts o = {
-		.kind = "cprofile",
 		.format = BUNDLE_TAR_ZST,
 		.all_threads = true,
 		.grace = 30,
@@ -168,6 +175,12 @@ static int run_main(int argc, char **argv)
 		case OPT_BEST_EFFORT:
 			best_effort = true;
 			break;
+		case OPT_FORCE:
+			o.force = true;
+			break;
+		case OPT_MATRIX:
+			o.matrix = optarg;
+			break;
 		case OPT_TIMEOUT:
 		case OPT_GRACE:
 		case OPT_POST_TIMEOUT: {
@@ -201,12 +214,7 @@ static int run_main(int argc, char **argv)
 			return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (!run_kind_known(o.kind)) {
-		strv_free(&tool_args);
-		strv_free(&matches);
-		return cmd_usage_error(self, "unknown profile kind '%s' (cprofile, sampling, memory, "
-				       "timeline, scalene, imports)", o.kind);
-	}
+	/* The kind is checked against the matrix's kinds by the runner. */
 	if (upload_url && o.no_archive) {
 		strv_free(&tool_args);
 		strv_free(&matches);

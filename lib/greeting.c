@@ -6,6 +6,7 @@
 #include "fsutil.h"
 #include "inject.h"
 #include "plugin.h"
+#include "python.h"
 #include "runner.h"
 
 #include <dirent.h>
@@ -41,8 +42,11 @@ static char *path_python3(void)
 		const char *end = strchrnul(p, ':');
 		int len = (int)(end - p);
 
-		if (len > 0 && !strstr(p, "/.pyenv/shims") &&
-		    snprintf(buf, sizeof(buf), "%.*s/python3", len, p) < (int)sizeof(buf) &&
+		char dir[PATH_MAX];
+
+		if (len > 0 && snprintf(dir, sizeof(dir), "%.*s", len, p) < (int)sizeof(dir) &&
+		    !python_is_shim_dir(dir) &&
+		    snprintf(buf, sizeof(buf), "%s/python3", dir) < (int)sizeof(buf) &&
 		    access(buf, X_OK) == 0)
 			return path_absolute(buf);
 		if (!*end)
@@ -51,6 +55,8 @@ static char *path_python3(void)
 	}
 }
 
+/* The search order of python_find() (lib/python.h), without probing: the greeting's
+ * cache is keyed by the interpreter, and finding it must not start it. */
 char *greeting_python(void)
 {
 	char *py, *ver = NULL, dir[PATH_MAX];

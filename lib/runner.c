@@ -9,9 +9,11 @@
 #include "inject.h"
 #include "log.h"
 #include "manifest.h"
+#include "matrix.h"
 #include "paths.h"
 #include "plugin.h"
 #include "post_impl.h"
+#include "python.h"
 #include "redact.h"
 #include "runid.h"
 #include "supervise.h"
@@ -39,44 +41,25 @@ bool run_kind_known(const char *kind)
 	return false;
 }
 
-/* The interpreter's version without starting it when a venv's pyvenv.cfg says it;
- * otherwise by running it once, isolated and without site. */
-static char *python_version(const char *python)
+/* The matrix lists tools by kind; a tool is only usable here when this build has a
+ * backend for it that serves the kind. */
+static bool backend_serves(const char *tool, const char *kind)
 {
-	char cfg[PATH_MAX], *text = NULL, *out = NULL;
-	const char *slash = strrchr(python, '/');
+	const struct plugin *p = plugin_find(tool);
 
-	if (slash && snprintf(cfg, sizeof(cfg), "%.*s/../pyvenv.cfg", (int)(slash - python),
-			      python) < (int)sizeof(cfg) &&
-	    read_file(cfg, 1 << 16, &text, NULL) == 0) {
-		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-			char key[64], val[64];
-			if (sscanf(line, " %63[a-z_] = %63s", key, val) == 2 &&
-			    (!strcmp(key, "version") || !strcmp(key, "version_info"))) {
-				out = strdup(val);
-				break;
-			}
-		}
-		free(text);
-		if (out)
-			return out;
-	}
-	{
-		char cmd[PATH_MAX + 128], buf[64] = "";
-		FILE *f;
-		if (strchr(python, '\''))
-			return NULL;
-		snprintf(cmd, sizeof(cmd),
-			 "'%s' -I -S -c 'import sys; print(\"%%d.%%d.%%d\" %% sys.version_info[:3])' 2>/dev/null",
-			 python);
-		f = popen(cmd, "r");
-		if (!f)
-			return NULL;
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = '\0';
-		pclose(f);
-		buf[strcspn(buf, "\n")] = '\0';
-		return buf[0] ? strdup(buf) : NULL;
+	return p && (!kind || plugin_serves(p, kind));
+}
+
+static int matrix_failure_code(int r)
+{
+	switch (r) {
+	case -EBADMSG:
+	case -EFBIG:
+		return EXIT_DATAERR;
+	case -ENOMEM:
+		return EXIT_SOFTWARE;
+	default:
+		return EXIT_NOINPUT;
 	}
 }
 
@@ -176,7 +159,7 @@ static json_t *argv_json(char *const *argv, int n)
 static int inject_command(const struct run_opts *o, struct tool_run *tr)
 {
 	struct inject_opts io = {
-		.kind = o->kind,
+		.kind = tr->kind,
 		.run_dir = tr->run_dir,
 		.hook_dir = tr->data_dir,
 		.match = o->inject_match ? o->inject_match : INJECT_MATCH_DEFAULT,
@@ -190,14 +173,14 @@ static int inject_command(const struct run_opts *o, struct tool_run *tr)
 	return r < 0 ? r : inject_env(&io, &tr->env);
 }
 
-/* The "inject" object of manifest.json, and the tool and interpreter of the first
- * process profiled (the command itself is not Python). */
+/* The "inject" object of manifest.json. */
 static json_t *inject_json(const struct run_opts *o, json_t *procs)
 {
 	return json_pack("{s:s, s:O}", "match", o->inject_match ? o->inject_match : INJECT_MATCH_DEFAULT,
 			 "processes", procs ? procs : json_null());
 }
 
+/* A fact of the first process profiled: the command itself is not Python. */
 static const char *first_proc(json_t *procs, const char *key)
 {
 	return json_string_value(json_object_get(json_array_get(procs, 0), key));
@@ -213,48 +196,86 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	struct run_result res = { 0 };
 	const struct plugin *plugin = NULL;
 	json_t *procs = NULL;
-	char *pyver = NULL, *status_file = NULL, data_dir[PATH_MAX], cwd[PATH_MAX] = "";
+	struct pyinfo py = { 0 };
+	struct matrix *mx = NULL;
+	struct verdict verdict = { 0 };
+	bool have_verdict = false;
+	const char *kind = NULL, *pyver = NULL;
+	char *status_file = NULL, data_dir[PATH_MAX], cwd[PATH_MAX] = "";
 	json_t *m = NULL;
 	int r, code = EXIT_SOFTWARE;
 
-	/* 1. The target, the backend (with --inject: the command as it is). */
-	r = o->inject ? inject_kind_check(o->kind) : target_resolve(o->command, o->n_command, o->python, &t);
-	if (r < 0) {
-		code = (r == -ENOENT && strstr(err_msg_for(r), "interpreter")) ? EXIT_NOINPUT : EXIT_USAGE;
-		goto out;
-	}
+	/* 1. The target, its interpreter, the tool the matrix picks for the kind; with
+	 * --inject only the kind: the command runs as it is, and each Python process under it
+	 * is profiled by its own interpreter (lib/inject.h). */
 	if (o->inject) {
-		/* The profiler starts inside each Python process (inject/). */
-	} else if (o->tool) {
-		plugin = plugin_find(o->tool);
-		if (!plugin) {
-			r = err_set(EINVAL, "unknown tool '%s'", o->tool);
-			code = EXIT_USAGE;
-			goto out;
-		}
-		if (!plugin_serves(plugin, o->kind)) {
-			r = err_set(EINVAL, "tool '%s' does not make '%s' profiles", o->tool, o->kind);
+		kind = o->kind ? o->kind : "cprofile";
+		r = inject_kind_check(kind);
+		if (r < 0) {
 			code = EXIT_USAGE;
 			goto out;
 		}
 	} else {
-		plugin = plugin_for_kind(o->kind);
+		r = target_resolve(o->command, o->n_command, o->python, &t);
+		if (r < 0) {
+			code = (r == -ENOENT && strstr(err_msg_for(r), "interpreter")) ? EXIT_NOINPUT : EXIT_USAGE;
+			goto out;
+		}
+		r = python_probe(t.python, t.origin, &py);
+		if (r < 0) {
+			code = r == -ENOENT ? EXIT_NOINPUT : r == -ENOMEM ? EXIT_SOFTWARE : EXIT_USAGE;
+			goto out;
+		}
+		for (size_t i = 0; i < py.n_findings; i++)
+			log_debug("%s: %s (hint: %s)", py.findings[i].code, py.findings[i].message,
+				  py.findings[i].hint);
+		r = matrix_load(matrix_default_path(o->matrix), &mx);
+		if (r < 0) {
+			code = matrix_failure_code(r);
+			goto out;
+		}
+		mx->has_backend = backend_serves;
+		kind = o->kind ? o->kind : o->tool ? NULL : "cprofile";
+		r = matrix_choose(mx, kind, &py, python_host_platform(), o->tool, o->force, &verdict);
+		if (r < 0) {
+			code = r == -EINVAL ? EXIT_USAGE : r == -ENOMEM ? EXIT_SOFTWARE : EXIT_UNAVAILABLE;
+			goto out;
+		}
+		have_verdict = true;
+		kind = verdict.kind ? verdict.kind : kind;
+		if (!kind) {
+			r = err_set(EINVAL, "no kind of the matrix lists tool '%s'; name one with --profile",
+				    o->tool);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		plugin = plugin_find(verdict.tool);
 		if (!plugin) {
-			r = err_set(ENOENT, "no profiler for kind '%s' is built into this sctprof", o->kind);
+			r = err_set(ENOSYS, "'%s' has no backend in this build of sctprof", verdict.tool);
 			code = EXIT_UNAVAILABLE;
 			goto out;
 		}
+		if (verdict.status == COMPAT_UNSUPPORTED)
+			log_warn("running %s on Python %s although the matrix says it does not work "
+				 "(--force): %s%s%s", verdict.tool, verdict.python_version,
+				 verdict.reason ? verdict.reason : "unsupported",
+				 verdict.issue ? "; tracking " : "", verdict.issue ? verdict.issue : "");
+		else if (verdict.status == COMPAT_UNTESTED)
+			log_warn("%s is untested on Python %s: %s%s%s", verdict.tool, verdict.python_version,
+				 verdict.reason ? verdict.reason : "no row of the matrix says it works",
+				 verdict.issue ? "; tracking " : "", verdict.issue ? verdict.issue : "");
+		pyver = py.version;
 	}
-	pyver = t.python ? python_version(t.python) : NULL;
 
 	/* 2. The run folder. */
-	r = runid_create_dir(o->output_dir, time(NULL), o->kind, getenv("SCT_TEST_ID"), getpid(),
+	r = runid_create_dir(o->output_dir, time(NULL), kind, getenv("SCT_TEST_ID"), getpid(),
 			     &res.run_id, &res.run_dir);
 	if (r < 0) {
 		code = EXIT_CANTCREAT;
 		goto out;
 	}
 	res.tool = strdup(plugin ? plugin->name : "inject");
+	res.kind = strdup(kind);
 	if (asprintf(&status_file, "%s/.status-%d", res.run_dir, (int)getpid()) < 0) {
 		status_file = NULL;
 		r = -ENOMEM;
@@ -264,10 +285,12 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	/* 3. The profiler, supervised. */
 	snprintf(data_dir, sizeof(data_dir), "%s", !plugin ? data_path("inject") :
 		 data_path(plugin->folder ? plugin->folder : plugin->name));
-	tr.kind = o->kind;
+	tr.kind = kind;
 	tr.target = &t;
 	tr.python = t.python;
 	tr.python_version = pyver;
+	tr.tool_path = verdict.executable;
+	tr.tool_version = verdict.version;
 	tr.run_dir = res.run_dir;
 	tr.data_dir = data_dir;
 	tr.all_threads = o->all_threads;
@@ -321,7 +344,7 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	/* 4. Post-processing: bounded, recorded, never fatal. */
 	post_init(&post, res.run_dir, o->post_timeout);
 	if (o->inject) {
-		int rc = inject_collect(res.run_dir, o->kind, o->inject_match ? o->inject_match :
+		int rc = inject_collect(res.run_dir, kind, o->inject_match ? o->inject_match :
 					INJECT_MATCH_DEFAULT, &post, &procs);
 		post_record(&post, "inject-summary", rc, NULL);
 	} else if (plugin->post) {
@@ -334,11 +357,12 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	m = json_object();
 	json_object_set_new(m, "sctprof_version", json_string(SCTPROF_VERSION));
 	json_object_set_new(m, "run_id", json_string(res.run_id));
-	json_object_set_new(m, "kind", json_string(o->kind));
+	json_object_set_new(m, "kind", json_string(kind));
 	if (plugin) {
 		json_object_set_new(m, "tool", json_pack("{s:s, s:s?}", "name", plugin->name,
 							 "version", tr.tool_version ? tr.tool_version : pyver));
 		json_object_set_new(m, "python", json_pack("{s:s, s:s?}", "path", t.python, "version", pyver));
+		json_object_set_new(m, "verdict", verdict_to_json(&verdict));
 	} else {
 		json_object_set_new(m, "tool", json_pack("{s:s?, s:s?, s:s}", "name", first_proc(procs, "tool"),
 							 "version", first_proc(procs, "tool_version"),
@@ -425,7 +449,10 @@ out:
 	if (status_file)
 		unlink(status_file);
 	free(status_file);
-	free(pyver);
+	if (have_verdict)
+		verdict_free(&verdict);
+	matrix_free(mx);
+	pyinfo_free(&py);
 	target_free(&t);
 	*ret = res;
 	*ret_code = code;
@@ -440,5 +467,6 @@ void run_result_free(struct run_result *r)
 	free(r->run_dir);
 	free(r->bundle);
 	free(r->tool);
+	free(r->kind);
 	*r = (struct run_result){ 0 };
 }

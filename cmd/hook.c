@@ -340,7 +340,7 @@ static char self_path[PATH_MAX];
 
 static int generate(const json_t *v, const char *python, char **ret, size_t *ret_len);
 
-/* The verdict: from `sctprof check` once this sctprof has that command, else built in.
+/* The verdict: from `sctprof check`, else (check missing or failing) built in.
  * Runs in the detached refresh, which then also rewrites the loader's cached code so
  * that the next shell greets with the new verdict. */
 static json_t *compute_verdict(const char *python)

@@ -155,7 +155,7 @@ int greeting_load(const char *path, json_t **ret, bool *ret_stale)
 }
 
 /* Which tools serve a kind, in the order DESIGN.md gives; the first one is the tool an
- * --inject run starts. Interim: `sctprof check` and the matrix answer this once built. */
+ * --inject run starts. A stand-in for the matrix, used only when `sctprof check` fails. */
 static const struct {
 	const char *kind;
 	const char *tools[3];

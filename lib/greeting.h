@@ -8,9 +8,9 @@
  * and binary, and PATH. A missing or day-old verdict is recomputed in a detached
  * background process, so the next shell sees it.
  *
- * The verdict comes from `sctprof check --format json` when this sctprof has that
- * command; until then from greeting_builtin(): the backends built into this sctprof and
- * the tools found beside the interpreter or on PATH. */
+ * The verdict comes from `sctprof check --format json` (cmd/hook.c runs it in the
+ * background process); greeting_builtin(), the backends built into this sctprof and the
+ * tools found beside the interpreter or on PATH, stands in when check fails. */
 #pragma once
 
 #include <jansson.h>

@@ -658,3 +658,21 @@ def test_the_hook_finds_the_program_as_python_does():
     programs, matched = json.loads(p.stdout)
     assert programs == [want for _, want in PROGRAMS]
     assert matched == [want for _, _, want in MATCHES]
+
+
+def test_a_record_left_by_a_killed_run_never_reaches_a_bundle(sct):
+    """The hook's records hold command lines as they were; `sctprof bundle` of a folder
+    a killed run left behind leaves them out."""
+    d, env = sct
+    p = inject(d, env, "-p", "cprofile", "--no-archive")
+    assert p.returncode == 3, p.stderr
+    (run_dir,) = [x for x in glob.glob(str(d / "sct-profiles" / "*"))
+                  if os.path.isdir(x) and not os.path.islink(x)]
+    write(os.path.join(run_dir, ".proc-4242"), "pid 4242\nargv\npython3\0sct.py\0--password\0hunter22")
+    p = run(["bundle", run_dir], cwd=d, env=env)
+    assert p.returncode == 0, p.stderr
+    (bundle,) = bundles(d)
+    members = subprocess.run(["tar", "--zstd", "-tf", bundle], capture_output=True, text=True,
+                             check=True).stdout.split()
+    assert not [m for m in members if "/.proc-" in m]
+    assert len([m for m in members if m.endswith(".stats")]) == 2

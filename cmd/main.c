@@ -14,14 +14,26 @@
 
 extern const struct cmd cmd_run;
 extern const struct cmd cmd_bundle;
+extern const struct cmd cmd_report;
+extern const struct cmd cmd_diff;
+extern const struct cmd cmd_upload;
+extern const struct cmd cmd_check;
+extern const struct cmd cmd_matrix;
+extern const struct cmd cmd_hook;
 
 const struct cmd *const commands[] = {
 	&cmd_run,
 	&cmd_bundle,
+	&cmd_report,
+	&cmd_diff,
+	&cmd_upload,
+	&cmd_check,
+	&cmd_matrix,
+	&cmd_hook,
 	NULL,
 };
 
-static const char main_usage_head[] =
+const char main_usage_head[] =
 	"usage: sctprof [--version] [--help] [-v|--verbose] [-q|--quiet] COMMAND [ARGS]\n"
 	"\n"
 	"Profile a Python test run (SCT, pytest, any script) and keep everything it produced.\n"

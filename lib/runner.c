@@ -6,30 +6,29 @@
 #include "error.h"
 #include "exitcode.h"
 #include "fsutil.h"
+#include "inject.h"
 #include "log.h"
 #include "manifest.h"
+#include "matrix.h"
 #include "paths.h"
 #include "plugin.h"
 #include "progress.h"
 #include "post_impl.h"
+#include "python.h"
 #include "redact.h"
 #include "runid.h"
 #include "supervise.h"
 #include "target.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 const char *const run_kinds[] = {
 	"cprofile", "sampling", "memory", "timeline", "scalene", "imports", NULL
@@ -43,61 +42,25 @@ bool run_kind_known(const char *kind)
 	return false;
 }
 
-/* The interpreter's version without starting it when a venv's pyvenv.cfg says it;
- * otherwise from `python -V`, which prints it before the interpreter initialises (a few
- * milliseconds, where `-I -S -c` costs tens: see bench/run-overhead). */
-static char *python_version(const char *python)
+/* The matrix lists tools by kind; a tool is only usable here when this build has a
+ * backend for it that serves the kind. */
+static bool backend_serves(const char *tool, const char *kind)
 {
-	char cfg[PATH_MAX], *text = NULL, *out = NULL;
-	const char *slash = strrchr(python, '/');
+	const struct plugin *p = plugin_find(tool);
 
-	if (slash && snprintf(cfg, sizeof(cfg), "%.*s/../pyvenv.cfg", (int)(slash - python),
-			      python) < (int)sizeof(cfg) &&
-	    read_file(cfg, 1 << 16, &text, NULL) == 0) {
-		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-			char key[64], val[64];
-			if (sscanf(line, " %63[a-z_] = %63s", key, val) == 2 &&
-			    (!strcmp(key, "version") || !strcmp(key, "version_info"))) {
-				out = strdup(val);
-				break;
-			}
-		}
-		free(text);
-		if (out)
-			return out;
-	}
-	{
-		/* posix_spawn: no shell, vfork semantics. Python 2 printed -V on stderr. */
-		char *const argv[] = { (char *)python, (char *)"-V", NULL };
-		posix_spawn_file_actions_t fa;
-		char buf[64];
-		size_t n = 0;
-		ssize_t k;
-		pid_t pid = -1;
-		int pfd[2];
+	return p && (!kind || plugin_serves(p, kind));
+}
 
-		if (pipe2(pfd, O_CLOEXEC) != 0)
-			return NULL;
-		if (posix_spawn_file_actions_init(&fa) == 0) {
-			if (posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0) != 0 ||
-			    posix_spawn_file_actions_adddup2(&fa, pfd[1], 1) != 0 ||
-			    posix_spawn_file_actions_adddup2(&fa, pfd[1], 2) != 0 ||
-			    posix_spawn(&pid, python, &fa, NULL, argv, environ) != 0)
-				pid = -1;
-			posix_spawn_file_actions_destroy(&fa);
-		}
-		close(pfd[1]);
-		while (pid > 0 && n < sizeof(buf) - 1 &&
-		       ((k = read(pfd[0], buf + n, sizeof(buf) - 1 - n)) > 0 || (k < 0 && errno == EINTR)))
-			n += k > 0 ? (size_t)k : 0;
-		close(pfd[0]);
-		if (pid > 0)
-			waitpid(pid, NULL, 0);
-		buf[n] = '\0';
-		if (strncmp(buf, "Python ", 7) != 0)
-			return NULL;
-		buf[7 + strcspn(buf + 7, " \r\n")] = '\0';
-		return buf[7] ? strdup(buf + 7) : NULL;
+static int matrix_failure_code(int r)
+{
+	switch (r) {
+	case -EBADMSG:
+	case -EFBIG:
+		return EXIT_DATAERR;
+	case -ENOMEM:
+		return EXIT_SOFTWARE;
+	default:
+		return EXIT_NOINPUT;
 	}
 }
 
@@ -227,6 +190,37 @@ static json_t *argv_json(char *const *argv, int n)
 	return a;
 }
 
+/* --inject: the command as it is, with the start-up hook armed in its environment. */
+static int inject_command(const struct run_opts *o, struct tool_run *tr)
+{
+	struct inject_opts io = {
+		.kind = tr->kind,
+		.run_dir = tr->run_dir,
+		.hook_dir = tr->data_dir,
+		.match = o->inject_match ? o->inject_match : INJECT_MATCH_DEFAULT,
+		.all_threads = o->all_threads,
+	};
+	int r;
+
+	if (o->n_tool_args > 0)
+		return err_set(EINVAL, "--tool-arg cannot be used with --inject");
+	r = strv_extend(&tr->argv, o->command, (size_t)o->n_command);
+	return r < 0 ? r : inject_env(&io, &tr->env);
+}
+
+/* The "inject" object of manifest.json. */
+static json_t *inject_json(const struct run_opts *o, json_t *procs)
+{
+	return json_pack("{s:s, s:O}", "match", o->inject_match ? o->inject_match : INJECT_MATCH_DEFAULT,
+			 "processes", procs ? procs : json_null());
+}
+
+/* A fact of the first process profiled: the command itself is not Python. */
+static const char *first_proc(json_t *procs, const char *key)
+{
+	return json_string_value(json_object_get(json_array_get(procs, 0), key));
+}
+
 int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 {
 	struct target t = { 0 };
@@ -235,48 +229,88 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	struct post post = { 0 };
 	struct artifact_list arts = { 0 };
 	struct run_result res = { 0 };
-	const struct plugin *plugin;
-	char *pyver = NULL, *status_file = NULL, data_dir[PATH_MAX], cwd[PATH_MAX] = "";
+	const struct plugin *plugin = NULL;
+	json_t *procs = NULL;
+	struct pyinfo py = { 0 };
+	struct matrix *mx = NULL;
+	struct verdict verdict = { 0 };
+	bool have_verdict = false;
+	const char *kind = NULL, *pyver = NULL;
+	char *status_file = NULL, data_dir[PATH_MAX], cwd[PATH_MAX] = "";
 	json_t *m = NULL;
-	bool ran = false;
 	int r, code = EXIT_SOFTWARE;
 
-	/* 1. The target, the backend. */
-	r = target_resolve(o->command, o->n_command, o->python, &t);
-	if (r < 0) {
-		code = (r == -ENOENT && strstr(err_msg_for(r), "interpreter")) ? EXIT_NOINPUT : EXIT_USAGE;
-		goto out;
-	}
-	if (o->tool) {
-		plugin = plugin_find(o->tool);
-		if (!plugin) {
-			r = err_set(EINVAL, "unknown tool '%s'", o->tool);
-			code = EXIT_USAGE;
-			goto out;
-		}
-		if (!plugin_serves(plugin, o->kind)) {
-			r = err_set(EINVAL, "tool '%s' does not make '%s' profiles", o->tool, o->kind);
+	/* 1. The target, its interpreter, the tool the matrix picks for the kind; with
+	 * --inject only the kind: the command runs as it is, and each Python process under it
+	 * is profiled by its own interpreter (lib/inject.h). */
+	if (o->inject) {
+		kind = o->kind ? o->kind : "cprofile";
+		r = inject_kind_check(kind);
+		if (r < 0) {
 			code = EXIT_USAGE;
 			goto out;
 		}
 	} else {
-		plugin = plugin_for_kind(o->kind);
+		r = target_resolve(o->command, o->n_command, o->python, &t);
+		if (r < 0) {
+			code = (r == -ENOENT && strstr(err_msg_for(r), "interpreter")) ? EXIT_NOINPUT : EXIT_USAGE;
+			goto out;
+		}
+		r = python_probe(t.python, t.origin, &py);
+		if (r < 0) {
+			code = r == -ENOENT ? EXIT_NOINPUT : r == -ENOMEM ? EXIT_SOFTWARE : EXIT_USAGE;
+			goto out;
+		}
+		for (size_t i = 0; i < py.n_findings; i++)
+			log_debug("%s: %s (hint: %s)", py.findings[i].code, py.findings[i].message,
+				  py.findings[i].hint);
+		r = matrix_load(matrix_default_path(o->matrix), &mx);
+		if (r < 0) {
+			code = matrix_failure_code(r);
+			goto out;
+		}
+		mx->has_backend = backend_serves;
+		kind = o->kind ? o->kind : o->tool ? NULL : "cprofile";
+		r = matrix_choose(mx, kind, &py, python_host_platform(), o->tool, o->force, &verdict);
+		if (r < 0) {
+			code = r == -EINVAL ? EXIT_USAGE : r == -ENOMEM ? EXIT_SOFTWARE : EXIT_UNAVAILABLE;
+			goto out;
+		}
+		have_verdict = true;
+		kind = verdict.kind ? verdict.kind : kind;
+		if (!kind) {
+			r = err_set(EINVAL, "no kind of the matrix lists tool '%s'; name one with --profile",
+				    o->tool);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		plugin = plugin_find(verdict.tool);
 		if (!plugin) {
-			r = err_set(ENOENT, "no profiler for kind '%s' is built into this sctprof", o->kind);
+			r = err_set(ENOSYS, "'%s' has no backend in this build of sctprof", verdict.tool);
 			code = EXIT_UNAVAILABLE;
 			goto out;
 		}
+		if (verdict.status == COMPAT_UNSUPPORTED)
+			log_warn("running %s on Python %s although the matrix says it does not work "
+				 "(--force): %s%s%s", verdict.tool, verdict.python_version,
+				 verdict.reason ? verdict.reason : "unsupported",
+				 verdict.issue ? "; tracking " : "", verdict.issue ? verdict.issue : "");
+		else if (verdict.status == COMPAT_UNTESTED)
+			log_warn("%s is untested on Python %s: %s%s%s", verdict.tool, verdict.python_version,
+				 verdict.reason ? verdict.reason : "no row of the matrix says it works",
+				 verdict.issue ? "; tracking " : "", verdict.issue ? verdict.issue : "");
+		pyver = py.version;
 	}
-	pyver = python_version(t.python);
 
 	/* 2. The run folder. */
-	r = runid_create_dir(o->output_dir, time(NULL), o->kind, getenv("SCT_TEST_ID"), getpid(),
+	r = runid_create_dir(o->output_dir, time(NULL), kind, getenv("SCT_TEST_ID"), getpid(),
 			     &res.run_id, &res.run_dir);
 	if (r < 0) {
 		code = EXIT_CANTCREAT;
 		goto out;
 	}
-	res.tool = strdup(plugin->name);
+	res.tool = strdup(plugin ? plugin->name : "inject");
+	res.kind = strdup(kind);
 	if (asprintf(&status_file, "%s/.status-%d", res.run_dir, (int)getpid()) < 0) {
 		status_file = NULL;
 		r = -ENOMEM;
@@ -284,12 +318,14 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	}
 
 	/* 3. The profiler, supervised. */
-	snprintf(data_dir, sizeof(data_dir), "%s",
+	snprintf(data_dir, sizeof(data_dir), "%s", !plugin ? data_path("inject") :
 		 data_path(plugin->folder ? plugin->folder : plugin->name));
-	tr.kind = o->kind;
+	tr.kind = kind;
 	tr.target = &t;
 	tr.python = t.python;
 	tr.python_version = pyver;
+	tr.tool_path = verdict.executable;
+	tr.tool_version = verdict.version;
 	tr.run_dir = res.run_dir;
 	tr.data_dir = data_dir;
 	tr.all_threads = o->all_threads;
@@ -297,7 +333,13 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	tr.tool_args = o->tool_args;
 	tr.n_tool_args = o->n_tool_args;
 	tr.status_file = status_file;
-	r = plugin->command(&tr);
+	r = plugin ? plugin->command(&tr) : inject_command(o, &tr);
+	/* Nested shells and nested sctprof runs see that this run is in charge; a run that
+	 * is not --inject disarms an outer run's hook for what it starts. */
+	if (r >= 0)
+		r = strv_pushf(&tr.env, "SCTPROF_ACTIVE=%s", res.run_id);
+	if (r >= 0 && !o->inject)
+		r = strv_push(&tr.env, "SCTPROF_INJECT=");
 	if (r < 0) {
 		code = EXIT_USAGE;
 		goto out;
@@ -313,15 +355,15 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 			.foreground = o->foreground,
 		};
 		r = supervise_run(&so, &sres);
+		res.started = r >= 0;
 	}
 	if (r < 0) {
 		code = r == -ENOENT ? EXIT_UNAVAILABLE : EXIT_OSERR;
 		goto out;
 	}
-	ran = true;
 	supervise_count_signals();
 	res.exit_status = wait_status_to_exit(sres.wait_status);
-	if (plugin->exit_status) {
+	if (plugin && plugin->exit_status) {
 		int st;
 		if (plugin->exit_status(&tr, sres.wait_status, &st) == 0)
 			res.exit_status = st;
@@ -336,9 +378,15 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 
 	/* 4. Post-processing: bounded, recorded, never fatal. */
 	post_init(&post, res.run_dir, o->post_timeout);
-	if (plugin->post) {
+	if (o->inject || plugin->post) {
 		struct progress *pp = progress_begin("post-processing", 0, NULL);
-		plugin->post(&tr, &post);
+		if (o->inject) {
+			int rc = inject_collect(res.run_dir, kind, o->inject_match ? o->inject_match :
+						INJECT_MATCH_DEFAULT, &post, &procs);
+			post_record(&post, "inject-summary", rc, NULL);
+		} else {
+			plugin->post(&tr, &post);
+		}
 		progress_end(pp);
 	}
 
@@ -348,12 +396,24 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	m = json_object();
 	json_object_set_new(m, "sctprof_version", json_string(SCTPROF_VERSION));
 	json_object_set_new(m, "run_id", json_string(res.run_id));
-	json_object_set_new(m, "kind", json_string(o->kind));
-	json_object_set_new(m, "tool", json_pack("{s:s, s:s?}", "name", plugin->name,
-						 "version", tr.tool_version ? tr.tool_version : pyver));
-	json_object_set_new(m, "python", json_pack("{s:s, s:s?}", "path", t.python, "version", pyver));
+	json_object_set_new(m, "kind", json_string(kind));
+	if (plugin) {
+		json_object_set_new(m, "tool", json_pack("{s:s, s:s?}", "name", plugin->name,
+							 "version", tr.tool_version ? tr.tool_version : pyver));
+		json_object_set_new(m, "python", json_pack("{s:s, s:s?}", "path", t.python, "version", pyver));
+		json_object_set_new(m, "verdict", verdict_to_json(&verdict));
+	} else {
+		json_object_set_new(m, "tool", json_pack("{s:s?, s:s?, s:s}", "name", first_proc(procs, "tool"),
+							 "version", first_proc(procs, "tool_version"),
+							 "mode", "inject"));
+		json_object_set_new(m, "python", json_pack("{s:s?, s:s?}", "path", first_proc(procs, "python"),
+							   "version", first_proc(procs, "python_version")));
+	}
 	json_object_set_new(m, "argv", argv_json(o->command, o->n_command));
-	json_object_set_new(m, "target", target_json(&t));
+	if (plugin)
+		json_object_set_new(m, "target", target_json(&t));
+	else
+		json_object_set_new(m, "inject", inject_json(o, procs));
 	json_object_set_new(m, "threads", json_string(o->all_threads ? "all" : "main"));
 	json_object_set_new(m, "cwd", json_string(cwd));
 	json_object_set_new(m, "start", manifest_time(sres.started));
@@ -426,12 +486,13 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	code = res.exit_status;
 out:
 	/* Nothing ran: no run folder is left behind (it is empty). */
-	if (r < 0 && !ran && res.run_dir && rmdir(res.run_dir) == 0) {
+	if (r < 0 && !res.started && res.run_dir && rmdir(res.run_dir) == 0) {
 		free(res.run_dir);
 		free(res.run_id);
 		res.run_dir = res.run_id = NULL;
 	}
 	post_done(&post);
+	json_decref(procs);
 	json_decref(m);
 	artifacts_free(&arts);
 	strv_free(&tr.argv);
@@ -439,7 +500,10 @@ out:
 	if (status_file)
 		unlink(status_file);
 	free(status_file);
-	free(pyver);
+	if (have_verdict)
+		verdict_free(&verdict);
+	matrix_free(mx);
+	pyinfo_free(&py);
 	target_free(&t);
 	*ret = res;
 	*ret_code = code;
@@ -454,5 +518,6 @@ void run_result_free(struct run_result *r)
 	free(r->run_dir);
 	free(r->bundle);
 	free(r->tool);
+	free(r->kind);
 	*r = (struct run_result){ 0 };
 }

@@ -9,8 +9,10 @@
 #include "bundle.h"
 
 struct run_opts {
-	const char *kind;             /* profile kind */
+	const char *kind;             /* profile kind; NULL: the --tool's kind, else cprofile */
 	const char *tool;             /* --tool: force a backend, or NULL */
+	bool force;                   /* --force: run a tool the matrix refuses */
+	const char *matrix;           /* --matrix FILE, or NULL (lib/matrix.h) */
 	const char *output_dir;       /* OUTDIR */
 	enum bundle_format format;
 	bool no_archive;
@@ -23,6 +25,10 @@ struct run_opts {
 	size_t n_tool_args;
 	double grace, kill_after, timeout, post_timeout;
 	bool foreground;
+	bool inject;                  /* --inject: run the command as it is, and start the
+	                               * profiler inside every matching Python process
+	                               * under it (lib/inject.h) */
+	const char *inject_match;     /* --inject-match patterns, comma-separated, or NULL */
 };
 
 struct run_result {
@@ -31,6 +37,9 @@ struct run_result {
 	char *run_dir;
 	char *bundle;                 /* NULL with --no-archive or when bundling failed */
 	char *tool;
+	char *kind;                   /* the kind run (o->kind, or the one --tool implied) */
+	bool started;                 /* the command was started (a failure before it was
+	                               * leaves it unrun; `run --best-effort` then runs it) */
 };
 
 /* The known profile kinds, NULL-terminated. */

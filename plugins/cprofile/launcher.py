@@ -25,12 +25,16 @@ import sys
 import threading
 import types
 
-import cProfile
-import marshal
 import runpy  # imported before profiling starts, so that it does not show as the
               # program's own work (pkgutil too, when run_path needs it: see main())
 
-_MONITORING = sys.version_info >= (3, 12)
+# The profiler itself is shared with `sctprof run --inject` (sctprof_cprofile.py beside
+# this file). Found by this file's own folder: sys.path[0] is not it under -P or -I.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    import sctprof_cprofile
+finally:
+    del sys.path[0]
 
 
 class _Terminated(BaseException):
@@ -58,110 +62,6 @@ def _parse(argv):
     if not opts["output"] or not rest:
         sys.exit("sctprof launcher: usage: --output FILE -- PROGRAM [ARG...]")
     return opts, rest
-
-
-class _Profiles:
-    """One profiler per thread (before 3.12), or one for the interpreter (3.12+)."""
-
-    def __init__(self, all_threads):
-        self.all_threads = all_threads
-        self.lock = threading.Lock()
-        self.profiles = []
-        self.main = cProfile.Profile()
-        self.profiles.append(self.main)
-
-    def _thread_hook(self, frame, event, arg):
-        # Called once in each new thread as its profile function; replace it with a
-        # profiler of that thread's own.
-        sys.setprofile(None)
-        prof = cProfile.Profile()
-        with self.lock:
-            self.profiles.append(prof)
-        prof.enable()
-
-    def start(self):
-        if self.all_threads and not _MONITORING:
-            threading.setprofile(self._thread_hook)
-        self.main.enable()
-
-    def stop(self):
-        threading.setprofile(None)
-        self.main.disable()
-
-    def dump(self, path):
-        """Writes the merged stats (pstats marshal) atomically; returns them."""
-        with self.lock:
-            profs = list(self.profiles)
-        stats = {}
-        for prof in profs:
-            # snapshot_stats() reads the profiler without disabling it: disable() would
-            # act on the calling thread, not on the thread the profiler belongs to.
-            prof.snapshot_stats()
-            _merge(stats, prof.stats)
-        tmp = "%s.tmp-%d" % (path, os.getpid())
-        with open(tmp, "wb") as f:
-            marshal.dump(stats, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        return stats
-
-
-# pstats is not imported: with its dataclasses, inspect and typing imports it costs tens
-# of milliseconds at every exit. What it would do here, merging and the top of the
-# table, is a few lines.
-
-def _merge(into, stats):
-    """pstats.Stats.add(): {func: (cc, nc, tt, ct, callers)}, callers summed."""
-    for func, (cc, nc, tt, ct, callers) in stats.items():
-        old = into.get(func)
-        if old is None:
-            into[func] = (cc, nc, tt, ct, dict(callers))
-            continue
-        merged = old[4]
-        for caller, v in callers.items():
-            w = merged.get(caller)
-            if w is None:
-                merged[caller] = v
-            elif isinstance(v, tuple):
-                merged[caller] = tuple(a + b for a, b in zip(w, v))
-            else:
-                merged[caller] = w + v
-        into[func] = (old[0] + cc, old[1] + nc, old[2] + tt, old[3] + ct, merged)
-
-
-def _func_name(func):
-    """pstats.func_std_string()."""
-    if func[:2] == ("~", 0):
-        name = func[2]
-        return "{%s}" % name[1:-1] if name.startswith("<") and name.endswith(">") else name
-    return "%s:%d(%s)" % func
-
-
-def _write_summary(f, stats, amount=30):
-    """What pstats.Stats(...).sort_stats("cumulative").print_stats(30) prints."""
-    if not stats:
-        f.write("no profile data: the program ran no Python code\n")
-        return
-    total = sum(v[1] for v in stats.values())
-    prim = sum(v[0] for v in stats.values())
-    tt = sum(v[2] for v in stats.values())
-    f.write("         %d function calls " % total)
-    if total != prim:
-        f.write("(%d primitive calls) " % prim)
-    f.write("in %.3f seconds\n\n" % tt)
-    funcs = sorted(stats, key=lambda k: stats[k][3], reverse=True)
-    f.write("   Ordered by: cumulative time\n")
-    if len(funcs) > amount:
-        f.write("   List reduced from %d to %d due to restriction <%d>\n" % (len(funcs), amount, amount))
-    f.write("\n   ncalls  tottime  percall  cumtime  percall filename:lineno(function)\n")
-    for func in funcs[:amount]:
-        cc, nc, tt, ct, _ = stats[func]
-        calls = str(nc) if nc == cc else "%d/%d" % (nc, cc)
-        f.write("%s %8.3f %s %8.3f %s %s\n" % (
-            calls.rjust(9), tt, "%8.3f" % (tt / nc) if nc else " " * 8, ct,
-            "%8.3f" % (ct / cc) if cc else " " * 8, _func_name(func)))
-    f.write("\n\n")
 
 
 def _set_path0(mode, target):
@@ -253,7 +153,7 @@ def main():
     output = os.path.abspath(opts["output"])
     summary = os.path.abspath(opts["summary"]) if opts["summary"] else None
     pid = os.getpid()
-    if opts["threads"] == "main" and _MONITORING:
+    if opts["threads"] == "main" and sctprof_cprofile.MONITORING:
         sys.stderr.write("sctprof: warning: from Python 3.12 cProfile observes every "
                          "thread; --threads=main cannot narrow it\n")
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
@@ -262,7 +162,7 @@ def main():
     if rest[0] not in ("-m", "-c") and not _plain_source(rest[0]):
         import pkgutil  # noqa: F401  runpy.run_path imports it; not the program's work
 
-    profiles = _Profiles(opts["threads"] != "main")
+    profiles = sctprof_cprofile.Profiles(opts["threads"] != "main")
     status, die_of = 0, None
     profiles.start()
     try:
@@ -296,8 +196,7 @@ def main():
     try:
         stats = profiles.dump(output)
         if summary:
-            with open(summary, "w") as f:
-                _write_summary(f, stats)
+            sctprof_cprofile.write_summary(stats, summary)
     except OSError as e:
         sys.stderr.write("sctprof: cannot write profile %r: %s\n" % (output, e.strerror))
         if status == 0 and die_of is None:

@@ -4,6 +4,7 @@ plain Python sees it, each bad input, and secrets kept out of manifests and mess
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -435,9 +436,10 @@ def test_full_disk_while_bundling(workdir):
                        text=True, env=clean_env(), cwd=workdir, timeout=HANG,
                        stdin=subprocess.DEVNULL)
     assert p.returncode == 74, p.stderr
-    # Through a pipe: the bundling phase's plain line, then the one error line.
-    phase, line = p.stderr.splitlines()
-    assert phase.startswith("sctprof: bundling ")
+    # Through a pipe: the phases' plain lines, then the one error line.
+    *phases, line = p.stderr.splitlines()
+    assert phases[-1].startswith("sctprof: bundling ")
+    assert all(re.match(r"sctprof: (post-processing|bundling )", l) for l in phases)
     assert line.startswith("sctprof: cannot write '") and "No space left on device" in line
     assert ".tar.zst" in line
     run_dir, m = only_run("kept")

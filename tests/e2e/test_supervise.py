@@ -419,8 +419,11 @@ def test_progress_plain_lines_through_a_pipe(workdir):
     assert p.returncode == 0, p.stderr
     assert "\r" not in p.stderr and "\033" not in p.stderr
     lines = p.stderr.splitlines()
-    assert lines[0].startswith("sctprof: bundling 48.0 MiB into ")
+    assert [l for l in lines if l.startswith("sctprof: bundling ")] == \
+        [l for l in lines if l.startswith("sctprof: bundling 48.0 MiB into ")] != []
     assert lines[-1].startswith("sctprof: profile: ")
+    # One plain line per phase, and nothing else before the last.
+    assert all(re.match(r"sctprof: (post-processing|bundling )", l) for l in lines[:-1])
     assert [l for l in p.stdout.splitlines()] == ["test line %d" % i for i in range(1, 6)]
 
 

@@ -8,7 +8,7 @@ import os
 import re
 import signal
 import subprocess
-import threading
+import time
 
 import pytest
 
@@ -371,6 +371,30 @@ def test_terminal_input_and_ctrl_c(workdir):
     assert m["ended"]["how"] == "signal" and m["ended"]["signal_name"] == "INT"
     assert "sctprof_sent" not in m["ended"]
     assert len(bundles("out")) == 1
+
+
+def process_state(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def test_ctrl_z_stops_both_and_continue_gives_the_terminal_back(workdir):
+    write("t.py", READER)
+    t = Pty(["run", "-o", "out", "--", PY, "t.py"], cwd=str(workdir))
+    t.read_until(b"cluster name? ")
+    t.write(b"\x1a")  # Ctrl-Z: the test's group stops, and sctprof with it, as a job
+    deadline = time.monotonic() + HANG
+    while process_state(t.pid) != "T":
+        assert time.monotonic() < deadline, "sctprof did not stop with its test"
+        time.sleep(0.02)
+    os.kill(t.pid, signal.SIGCONT)  # what `fg` does, the terminal back to the job
+    t.write(b"after-fg\n")
+    t.read_until(b"got cluster after-fg")
+    t.read_until(b"waiting for Ctrl-C")
+    t.write(b"\x03")
+    assert t.wait() == 130, t.data
+    run_dir, m = only_run("out")
+    assert {"ask", "wait_for_ctrl_c"} <= stats_functions(os.path.join(run_dir, "profile.stats"))
 
 
 DEBUGGED = r'''

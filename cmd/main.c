@@ -12,7 +12,12 @@
 #include <string.h>
 
 
+extern const struct cmd cmd_run;
+extern const struct cmd cmd_bundle;
+
 const struct cmd *const commands[] = {
+	&cmd_run,
+	&cmd_bundle,
 	NULL,
 };
 

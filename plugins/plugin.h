@@ -37,6 +37,8 @@ struct tool_run {
 struct plugin {
 	const char *name;             /* tool name, as in the matrix: "cprofile", "py-spy" */
 	const char *const *kinds;     /* NULL-terminated kinds it can serve */
+	const char *folder;           /* its data folder under the data root, e.g.
+	                               * "plugins/cprofile" (tool_run.data_dir); may be NULL */
 
 	/* Builds run->argv (and run->env). Returns 0 or a negative errno with err_set(). */
 	int (*command)(struct tool_run *run);

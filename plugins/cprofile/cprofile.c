@@ -40,5 +40,6 @@ static int cprofile_command(struct tool_run *run)
 const struct plugin plugin_cprofile = {
 	.name = "cprofile",
 	.kinds = kinds,
+	.folder = "plugins/cprofile",
 	.command = cprofile_command,
 };

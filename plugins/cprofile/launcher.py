@@ -23,6 +23,8 @@ import sys
 import threading
 
 import cProfile
+import runpy  # imported before profiling starts, so that it does not show as the
+import pkgutil  # program's own work (run_path imports pkgutil lazily)
 
 _MONITORING = sys.version_info >= (3, 12)
 
@@ -127,8 +129,6 @@ def _set_path0(mode, target):
 
 
 def _run(rest):
-    import runpy
-
     if rest[0] == "-m":
         mod = rest[1]
         sys.argv = [mod] + rest[2:]  # runpy replaces argv[0] with the module's path

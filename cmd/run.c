@@ -1,0 +1,180 @@
+/* sctprof run: options into struct run_opts, then lib/runner.c does the run. */
+#include "cmd.h"
+#include "duration.h"
+#include "error.h"
+#include "exitcode.h"
+#include "log.h"
+#include "runner.h"
+#include "strv.h"
+
+#include <errno.h>
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"usage: sctprof run [OPTIONS] -- COMMAND [ARG...]\n"
+	"\n"
+	"Run COMMAND (a Python program: python3 script.py, python3 -m pytest, ./sct.py,\n"
+	"a console script such as pytest) under a profiler; keep its exit status; collect\n"
+	"every output and manifest.json into OUTDIR/RUN_ID/ and the bundle OUTDIR/RUN_ID.tar.zst.\n"
+	"\n"
+	"Options:\n"
+	"  -p, --profile KIND     cprofile (default), sampling, memory, timeline, scalene, imports\n"
+	"      --tool NAME        force a tool for the kind\n"
+	"  -o, --output-dir DIR   where runs go (default $SCTPROF_OUTPUT_DIR or ./sct-profiles)\n"
+	"      --format FMT       bundle format: tar.zst (default), tar.gz, zip\n"
+	"      --no-archive       keep the run folder only, no bundle\n"
+	"      --python PATH      interpreter to run the program with\n"
+	"      --threads WHICH    all (default) or main: which threads cProfile observes\n"
+	"      --subprocesses     follow child processes, where the tool can\n"
+	"      --tool-arg ARG     pass ARG to the tool (repeatable)\n"
+	"      --timeout D        stop the test after D (45s, 90m, 2h30m); exit 124\n"
+	"      --grace D          after SIGINT, wait D before SIGTERM (default 30s)\n"
+	"      --post-timeout D   bound each post-processing step (default 10m)\n"
+	"  -h, --help             this text\n"
+	"\n"
+	"A stop (SIGINT, SIGTERM, SIGHUP, SIGQUIT to sctprof, or --timeout) sends SIGINT to the\n"
+	"test's process group so the profiler writes its output, then SIGTERM after the grace,\n"
+	"then SIGKILL 5 s later; the profile and bundle are still written.\n";
+
+extern const struct cmd cmd_run;
+
+enum {
+	OPT_FORMAT = 256, OPT_NO_ARCHIVE, OPT_PYTHON, OPT_THREADS, OPT_TOOL, OPT_TOOL_ARG,
+	OPT_TIMEOUT, OPT_GRACE, OPT_POST_TIMEOUT, OPT_SUBPROCESSES,
+};
+
+static const struct option options[] = {
+	{ "profile", required_argument, NULL, 'p' },
+	{ "output-dir", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "no-archive", no_argument, NULL, OPT_NO_ARCHIVE },
+	{ "python", required_argument, NULL, OPT_PYTHON },
+	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "tool", required_argument, NULL, OPT_TOOL },
+	{ "tool-arg", required_argument, NULL, OPT_TOOL_ARG },
+	{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "post-timeout", required_argument, NULL, OPT_POST_TIMEOUT },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int run_main(int argc, char **argv)
+{
+	const struct cmd *self = &cmd_run;
+	struct run_opts o = {
+		.kind = "cprofile",
+		.format = BUNDLE_TAR_ZST,
+		.all_threads = true,
+		.grace = 30,
+		.kill_after = 5,
+		.post_timeout = 600,
+		.foreground = true,
+	};
+	struct run_result res = { 0 };
+	struct strv tool_args = STRV_INIT;
+	const char *env_out = getenv("SCTPROF_OUTPUT_DIR");
+	int c, r, code;
+
+	o.output_dir = env_out && *env_out ? env_out : "sct-profiles";
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+p:o:h", options, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			o.kind = optarg;
+			break;
+		case 'o':
+			o.output_dir = optarg;
+			break;
+		case OPT_FORMAT:
+			if (bundle_format_parse(optarg, &o.format) < 0)
+				return cmd_usage_error(self, "unknown --format '%s' (tar.zst, tar.gz, zip)", optarg);
+			break;
+		case OPT_NO_ARCHIVE:
+			o.no_archive = true;
+			break;
+		case OPT_PYTHON:
+			o.python = optarg;
+			break;
+		case OPT_THREADS:
+			if (strcmp(optarg, "all") && strcmp(optarg, "main"))
+				return cmd_usage_error(self, "--threads takes 'all' or 'main', not '%s'", optarg);
+			o.all_threads = !strcmp(optarg, "all");
+			break;
+		case OPT_TOOL:
+			o.tool = optarg;
+			break;
+		case OPT_TOOL_ARG:
+			if (strv_push(&tool_args, optarg) < 0)
+				return EXIT_SOFTWARE;
+			break;
+		case OPT_SUBPROCESSES:
+			o.subprocesses = true;
+			break;
+		case OPT_TIMEOUT:
+		case OPT_GRACE:
+		case OPT_POST_TIMEOUT: {
+			double d;
+			if (duration_parse(optarg, &d) < 0)
+				return cmd_usage_error(self, "%s", err_msg_for(-EINVAL));
+			if (c == OPT_TIMEOUT)
+				o.timeout = d;
+			else if (c == OPT_GRACE)
+				o.grace = d;
+			else
+				o.post_timeout = d;
+			break;
+		}
+		case 'h':
+			strv_free(&tool_args);
+			return cmd_help(self);
+		case ':':
+			return cmd_usage_error(self, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!run_kind_known(o.kind)) {
+		strv_free(&tool_args);
+		return cmd_usage_error(self, "unknown profile kind '%s' (cprofile, sampling, memory, "
+				       "timeline, scalene, imports)", o.kind);
+	}
+	if (optind > argc || strcmp(argv[optind - 1], "--") != 0) {
+		strv_free(&tool_args);
+		return cmd_usage_error(self, optind < argc ? "put '--' before the command ('%s')"
+				       : "no command given%s", optind < argc ? argv[optind] : "");
+	}
+	if (optind >= argc) {
+		strv_free(&tool_args);
+		return cmd_usage_error(self, "no command after '--'");
+	}
+	o.command = argv + optind;
+	o.n_command = argc - optind;
+	o.tool_args = strv_argv(&tool_args);
+	o.n_tool_args = tool_args.n;
+
+	r = runner_run(&o, &res, &code);
+	if (r < 0)
+		log_error("%s", err_msg_for(r));
+	if (res.bundle)
+		log_info("profile: %s", res.bundle);
+	else if (res.run_dir && r == 0)
+		log_info("profile: %s/", res.run_dir);
+	else if (res.run_dir)
+		log_info("raw profile kept in %s/", res.run_dir);
+	run_result_free(&res);
+	strv_free(&tool_args);
+	return code;
+}
+
+const struct cmd cmd_run = {
+	.name = "run",
+	.summary = "run a Python test under a profiler and bundle what it produced",
+	.usage = usage,
+	.run = run_main,
+};

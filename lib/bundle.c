@@ -1,0 +1,254 @@
+/* Bundling a run folder with libarchive. */
+#include "bundle.h"
+#include "error.h"
+#include "fsutil.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHUNK (1u << 20)
+
+int bundle_format_parse(const char *s, enum bundle_format *ret)
+{
+	if (!strcmp(s, "tar.zst") || !strcmp(s, "zst") || !strcmp(s, "tzst"))
+		*ret = BUNDLE_TAR_ZST;
+	else if (!strcmp(s, "tar.gz") || !strcmp(s, "tgz") || !strcmp(s, "gz"))
+		*ret = BUNDLE_TAR_GZ;
+	else if (!strcmp(s, "zip"))
+		*ret = BUNDLE_ZIP;
+	else
+		return err_set(EINVAL, "unknown archive format '%s' (tar.zst, tar.gz or zip)", s);
+	return 0;
+}
+
+const char *bundle_format_ext(enum bundle_format f)
+{
+	switch (f) {
+	case BUNDLE_TAR_GZ:
+		return "tar.gz";
+	case BUNDLE_ZIP:
+		return "zip";
+	default:
+		return "tar.zst";
+	}
+}
+
+/* libarchive's error as an errno plus its message: the one conversion point. */
+static int arch_err(struct archive *a, const char *what, const char *path)
+{
+	int e = archive_errno(a);
+
+	if (e <= 0)
+		e = EIO;
+	return err_set(e, "%s '%s': %s", what, path,
+		       archive_error_string(a) ? archive_error_string(a) : strerror(e));
+}
+
+static int open_writer(struct archive **ret, enum bundle_format f, int fd, const char *path)
+{
+	struct archive *a = archive_write_new();
+	int r = 0;
+
+	if (!a)
+		return -ENOMEM;
+	switch (f) {
+	case BUNDLE_TAR_ZST:
+		if (archive_write_set_format_pax_restricted(a) < ARCHIVE_WARN ||
+		    archive_write_add_filter_zstd(a) < ARCHIVE_WARN ||
+		    archive_write_set_filter_option(a, "zstd", "compression-level", "3") < ARCHIVE_WARN ||
+		    archive_write_set_filter_option(a, "zstd", "threads", "0") < ARCHIVE_WARN)
+			r = arch_err(a, "cannot set up zstd for", path);
+		break;
+	case BUNDLE_TAR_GZ:
+		if (archive_write_set_format_pax_restricted(a) < ARCHIVE_WARN ||
+		    archive_write_add_filter_gzip(a) < ARCHIVE_WARN)
+			r = arch_err(a, "cannot set up gzip for", path);
+		break;
+	case BUNDLE_ZIP:
+		if (archive_write_set_format_zip(a) < ARCHIVE_WARN)
+			r = arch_err(a, "cannot set up zip for", path);
+		break;
+	}
+	/* Whole blocks; no padding of the last block beyond what the format needs. */
+	if (r == 0 && archive_write_set_bytes_in_last_block(a, 1) < ARCHIVE_WARN)
+		r = arch_err(a, "cannot set up", path);
+	if (r == 0 && archive_write_open_fd(a, fd) < ARCHIVE_WARN)
+		r = arch_err(a, "cannot write", path);
+	if (r < 0) {
+		archive_write_free(a);
+		return r;
+	}
+	*ret = a;
+	return 0;
+}
+
+static int write_header(struct archive *a, const char *name, uint64_t size, time_t mtime,
+			const char *out_path)
+{
+	struct archive_entry *e = archive_entry_new();
+	int r = 0;
+
+	if (!e)
+		return -ENOMEM;
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)size);
+	archive_entry_set_mtime(e, mtime, 0);
+	if (archive_write_header(a, e) < ARCHIVE_WARN)
+		r = arch_err(a, "cannot write", out_path);
+	archive_entry_free(e);
+	return r;
+}
+
+static int write_all(struct archive *a, const void *p, size_t len, const char *out_path)
+{
+	const char *c = p;
+
+	while (len > 0) {
+		la_ssize_t n = archive_write_data(a, c, len);
+		if (n <= 0)
+			return arch_err(a, "cannot write", out_path);
+		c += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Streams one file into the archive, hashing it; the header carries the size seen by
+ * fstat() on the open file, and a file that changed size meanwhile is an error. */
+static int add_file(struct archive *a, const char *run_dir, const char *run_id,
+		    struct artifact *art, unsigned char *buf, const char *out_path,
+		    const struct bundle_cb *cb, uint64_t *done, uint64_t total)
+{
+	char path[PATH_MAX], member[PATH_MAX];
+	struct sha256 *h = NULL;
+	struct stat st;
+	uint64_t left;
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", run_dir, art->name);
+	snprintf(member, sizeof(member), "%s/%s", run_id, art->name);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(errno, "cannot read '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		r = err_set(EINVAL, "'%s' is not a regular file", path);
+		goto out;
+	}
+	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	art->size = (uint64_t)st.st_size;
+	if ((r = write_header(a, member, art->size, st.st_mtime, out_path)) < 0)
+		goto out;
+	h = sha256_new();
+	if (!h) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (left = art->size; left > 0; ) {
+		ssize_t n = read(fd, buf, left < CHUNK ? left : CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = err_set(errno, "cannot read '%s': %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0) {
+			r = err_set(EIO, "'%s' shrank while being archived", path);
+			goto out;
+		}
+		sha256_update(h, buf, (size_t)n);
+		if ((r = write_all(a, buf, (size_t)n, out_path)) < 0)
+			goto out;
+		left -= (uint64_t)n;
+		*done += (uint64_t)n;
+		if (cb->aborted && cb->aborted(cb->ud)) {
+			r = err_set(EINTR, "bundling '%s' aborted", out_path);
+			goto out;
+		}
+		if (cb->progress)
+			cb->progress(cb->ud, *done, total);
+	}
+	r = sha256_final(h, art->sha256);
+	h = NULL;
+	art->hashed = r == 0;
+out:
+	sha256_free(h);
+	close(fd);
+	return r;
+}
+
+int bundle_write(const char *run_dir, const char *run_id, struct artifact_list *l,
+		 enum bundle_format f, const char *out_path, const struct bundle_cb *cb)
+{
+	struct archive *a = NULL;
+	unsigned char *buf = NULL;
+	char tmp[PATH_MAX], *manifest = NULL, *dir = NULL;
+	size_t manifest_len = 0;
+	uint64_t done = 0;
+	int fd = -1, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%d", out_path, (int)getpid()) >= (int)sizeof(tmp))
+		return err_set(ENAMETOOLONG, "'%s': path too long", out_path);
+	buf = malloc(CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		r = err_set(errno, "cannot write '%s': %s", out_path, strerror(errno));
+		goto out;
+	}
+	if ((r = open_writer(&a, f, fd, out_path)) < 0)
+		goto out;
+	for (size_t i = 0; i < l->n; i++)
+		if ((r = add_file(a, run_dir, run_id, &l->v[i], buf, out_path, cb, &done, l->total)) < 0)
+			goto out;
+	if ((r = cb->manifest(cb->ud, l, &manifest, &manifest_len)) < 0)
+		goto out;
+	{
+		char member[PATH_MAX];
+		snprintf(member, sizeof(member), "%s/manifest.json", run_id);
+		if ((r = write_header(a, member, manifest_len, time(NULL), out_path)) < 0 ||
+		    (r = write_all(a, manifest, manifest_len, out_path)) < 0)
+			goto out;
+	}
+	if (archive_write_close(a) < ARCHIVE_WARN) {
+		r = arch_err(a, "cannot write", out_path);
+		goto out;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		r = err_set(errno, "cannot write '%s': %s", out_path, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, out_path) != 0) {
+		r = err_set(errno, "cannot rename '%s' to '%s': %s", tmp, out_path, strerror(errno));
+		goto out;
+	}
+	dir = strdup(out_path);
+	if (dir && strrchr(dir, '/')) {
+		*strrchr(dir, '/') = '\0';
+		(void)fsync_dir(*dir ? dir : "/");
+	}
+out:
+	if (a)
+		archive_write_free(a);
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		unlink(tmp);
+	free(buf);
+	free(manifest);
+	free(dir);
+	return r;
+}

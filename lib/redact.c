@@ -1,0 +1,173 @@
+/* Secret redaction for everything sctprof writes about a run. */
+#include "redact.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern char **environ;
+
+static const char *const secret_words[] = {
+	"SECRET", "TOKEN", "PASSWORD", "PASSWD", "KEY", "CREDENTIAL", "SIGNATURE", NULL
+};
+
+static bool contains_ci(const char *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (size_t i = 0; i + n <= len; i++)
+		if (strncasecmp(hay + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
+static bool secret_name_n(const char *name, size_t len)
+{
+	if (len >= 4 && strncasecmp(name, "AWS_", 4) == 0)
+		return true;
+	for (size_t i = 0; secret_words[i]; i++)
+		if (contains_ci(name, len, secret_words[i]))
+			return true;
+	return false;
+}
+
+bool redact_is_secret_name(const char *name)
+{
+	return secret_name_n(name, strlen(name));
+}
+
+/* A growable output buffer. */
+struct buf {
+	char *s;
+	size_t n, cap;
+	bool oom;
+};
+
+static void put(struct buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = (b->n + n + 1) * 2;
+		char *p = realloc(b->s, cap);
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+	memcpy(b->s + b->n, s, n);
+	b->n += n;
+	b->s[b->n] = '\0';
+}
+
+/* Replaces, in place of a copy, every occurrence of secret environment values. */
+static char *mask_env_values(char *s)
+{
+	for (char **e = environ; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		const char *val;
+		size_t vlen;
+		char *hit;
+
+		if (!eq || !secret_name_n(*e, (size_t)(eq - *e)))
+			continue;
+		val = eq + 1;
+		vlen = strlen(val);
+		if (vlen < 4)
+			continue;
+		while ((hit = strstr(s, val))) {
+			struct buf b = { 0 };
+			put(&b, s, (size_t)(hit - s));
+			put(&b, REDACTED, strlen(REDACTED));
+			put(&b, hit + vlen, strlen(hit + vlen));
+			free(s);
+			if (b.oom) {
+				free(b.s);
+				return NULL;
+			}
+			s = b.s;
+		}
+	}
+	return s;
+}
+
+char *redact_string(const char *s)
+{
+	struct buf b = { 0 };
+	const char *p = s;
+
+	put(&b, "", 0);
+	while (*p) {
+		const char *scheme = strstr(p, "://");
+		const char *eq = strchr(p, '=');
+
+		/* URL credentials: "scheme://user:pass@host" becomes "scheme://" REDACTED "@host" */
+		if (scheme && (!eq || scheme < eq)) {
+			const char *auth = scheme + 3;
+			size_t span = strcspn(auth, "/?#@ \t\"'");
+			put(&b, p, (size_t)(auth - p));
+			if (auth[span] == '@') {
+				put(&b, REDACTED, strlen(REDACTED));
+				p = auth + span;
+			} else {
+				p = auth;
+			}
+			continue;
+		}
+		/* NAME=value (env assignment, query parameter, --opt=value) with a secret NAME. */
+		if (eq) {
+			const char *name = eq;
+			size_t vlen;
+			while (name > p && (isalnum((unsigned char)name[-1]) || name[-1] == '_' ||
+					    name[-1] == '-' || name[-1] == '.'))
+				name--;
+			put(&b, p, (size_t)(eq + 1 - p));
+			vlen = strcspn(eq + 1, "&; \t\"'");
+			if (eq > name && secret_name_n(name, (size_t)(eq - name)) && vlen > 0)
+				put(&b, REDACTED, strlen(REDACTED));
+			else
+				put(&b, eq + 1, vlen);
+			p = eq + 1 + vlen;
+			continue;
+		}
+		put(&b, p, strlen(p));
+		break;
+	}
+	if (b.oom) {
+		free(b.s);
+		return NULL;
+	}
+	return mask_env_values(b.s);
+}
+
+int redact_argv(char *const *argv, size_t n, struct strv *ret)
+{
+	bool next_secret = false;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *a = argv[i];
+		char *red;
+
+		if (next_secret) {
+			next_secret = false;
+			if ((r = strv_push(ret, REDACTED)) < 0)
+				return r;
+			continue;
+		}
+		if (a[0] == '-' && !strchr(a, '=')) {
+			const char *name = a + strspn(a, "-");
+			if (*name && secret_name_n(name, strlen(name)))
+				next_secret = true;
+		}
+		red = redact_string(a);
+		if (!red)
+			return -ENOMEM;
+		if ((r = strv_consume(ret, red)) < 0)
+			return r;
+	}
+	return 0;
+}

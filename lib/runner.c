@@ -1,0 +1,385 @@
+/* The run, step by step (DESIGN.md "One run"). lib/ knows backends only through
+ * plugins/plugin.h. */
+#include "runner.h"
+#include "artifacts.h"
+#include "config.h"
+#include "error.h"
+#include "exitcode.h"
+#include "fsutil.h"
+#include "log.h"
+#include "manifest.h"
+#include "paths.h"
+#include "plugin.h"
+#include "post_impl.h"
+#include "redact.h"
+#include "runid.h"
+#include "supervise.h"
+#include "target.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *const run_kinds[] = {
+	"cprofile", "sampling", "memory", "timeline", "scalene", "imports", NULL
+};
+
+bool run_kind_known(const char *kind)
+{
+	for (size_t i = 0; run_kinds[i]; i++)
+		if (!strcmp(run_kinds[i], kind))
+			return true;
+	return false;
+}
+
+/* The interpreter's version without starting it when a venv's pyvenv.cfg says it;
+ * otherwise by running it once, isolated and without site. */
+static char *python_version(const char *python)
+{
+	char cfg[PATH_MAX], *text = NULL, *out = NULL;
+	const char *slash = strrchr(python, '/');
+
+	if (slash && snprintf(cfg, sizeof(cfg), "%.*s/../pyvenv.cfg", (int)(slash - python),
+			      python) < (int)sizeof(cfg) &&
+	    read_file(cfg, 1 << 16, &text, NULL) == 0) {
+		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+			char key[64], val[64];
+			if (sscanf(line, " %63[a-z_] = %63s", key, val) == 2 &&
+			    (!strcmp(key, "version") || !strcmp(key, "version_info"))) {
+				out = strdup(val);
+				break;
+			}
+		}
+		free(text);
+		if (out)
+			return out;
+	}
+	{
+		char cmd[PATH_MAX + 128], buf[64] = "";
+		FILE *f;
+		if (strchr(python, '\''))
+			return NULL;
+		snprintf(cmd, sizeof(cmd),
+			 "'%s' -I -S -c 'import sys; print(\"%%d.%%d.%%d\" %% sys.version_info[:3])' 2>/dev/null",
+			 python);
+		f = popen(cmd, "r");
+		if (!f)
+			return NULL;
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		pclose(f);
+		buf[strcspn(buf, "\n")] = '\0';
+		return buf[0] ? strdup(buf) : NULL;
+	}
+}
+
+struct manifest_ctx {
+	json_t *m;
+	const char *run_dir;
+};
+
+static int manifest_cb(void *ud, const struct artifact_list *l, char **ret, size_t *ret_len)
+{
+	struct manifest_ctx *c = ud;
+	char path[PATH_MAX];
+	size_t len;
+	char *s;
+	int r;
+
+	json_object_set_new(c->m, "artifacts", manifest_artifacts(l));
+	s = manifest_dump(c->m, &len);
+	if (!s)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/manifest.json", c->run_dir);
+	r = write_file_atomic(path, s, len);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	*ret = s;
+	*ret_len = len;
+	return 0;
+}
+
+static int aborted_cb(void *ud)
+{
+	(void)ud;
+	return supervise_signals() >= 3;
+}
+
+static json_t *target_json(const struct target *t)
+{
+	static const char *const modes[] = { "script", "module", "code" };
+	json_t *o = json_object(), *opts = json_array();
+
+	json_object_set_new(o, "python", json_string(t->python));
+	json_object_set_new(o, "found_by", json_string(t->origin));
+	for (size_t i = 0; i < t->interp_opts.n; i++)
+		json_array_append_new(opts, json_string(t->interp_opts.v[i]));
+	json_object_set_new(o, "interpreter_options", opts);
+	json_object_set_new(o, "mode", json_string(modes[t->mode]));
+	if (t->mode != TARGET_CODE) {
+		char *red = redact_string(t->target);
+		json_object_set_new(o, "target", json_string(red ? red : ""));
+		free(red);
+	}
+	return o;
+}
+
+static json_t *ended_json(const struct supervise_result *s, int exit_status)
+{
+	static const char *const how[] = { "exit", "signal", "timeout", "stopped" };
+	json_t *o = json_object();
+
+	json_object_set_new(o, "how", json_string(how[s->how]));
+	json_object_set_new(o, "exit_status", json_integer(exit_status));
+	if (WIFSIGNALED(s->wait_status)) {
+		json_object_set_new(o, "signal", json_integer(WTERMSIG(s->wait_status)));
+		json_object_set_new(o, "signal_name", json_string(sigabbrev_np(WTERMSIG(s->wait_status))
+			? sigabbrev_np(WTERMSIG(s->wait_status)) : "?"));
+	}
+	if (s->stop_signal)
+		json_object_set_new(o, "stopped_by", json_string(sigabbrev_np(s->stop_signal)));
+	if (s->escalation)
+		json_object_set_new(o, "sctprof_sent", json_string(sigabbrev_np(s->escalation)));
+	return o;
+}
+
+static json_t *rusage_json(const struct rusage *ru)
+{
+	return json_pack("{s:I, s:f, s:f}",
+			 "max_rss_kib", (json_int_t)ru->ru_maxrss,
+			 "user_cpu_seconds", (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6,
+			 "system_cpu_seconds", (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6);
+}
+
+static json_t *argv_json(char *const *argv, int n)
+{
+	struct strv red = STRV_INIT;
+	json_t *a = json_array();
+
+	if (redact_argv(argv, (size_t)n, &red) == 0)
+		for (size_t i = 0; i < red.n; i++)
+			json_array_append_new(a, json_string(red.v[i]));
+	strv_free(&red);
+	return a;
+}
+
+int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
+{
+	struct target t = { 0 };
+	struct tool_run tr = { 0 };
+	struct supervise_result sres = { 0 };
+	struct post post = { 0 };
+	struct artifact_list arts = { 0 };
+	struct run_result res = { 0 };
+	const struct plugin *plugin;
+	char *pyver = NULL, *status_file = NULL, data_dir[PATH_MAX], cwd[PATH_MAX] = "";
+	json_t *m = NULL;
+	int r, code = EXIT_SOFTWARE;
+
+	/* 1. The target, the backend. */
+	r = target_resolve(o->command, o->n_command, o->python, &t);
+	if (r < 0) {
+		code = (r == -ENOENT && strstr(err_msg_for(r), "interpreter")) ? EXIT_NOINPUT : EXIT_USAGE;
+		goto out;
+	}
+	if (o->tool) {
+		plugin = plugin_find(o->tool);
+		if (!plugin) {
+			r = err_set(EINVAL, "unknown tool '%s'", o->tool);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		if (!plugin_serves(plugin, o->kind)) {
+			r = err_set(EINVAL, "tool '%s' does not make '%s' profiles", o->tool, o->kind);
+			code = EXIT_USAGE;
+			goto out;
+		}
+	} else {
+		plugin = plugin_for_kind(o->kind);
+		if (!plugin) {
+			r = err_set(ENOENT, "no profiler for kind '%s' is built into this sctprof", o->kind);
+			code = EXIT_UNAVAILABLE;
+			goto out;
+		}
+	}
+	pyver = python_version(t.python);
+
+	/* 2. The run folder. */
+	r = runid_create_dir(o->output_dir, time(NULL), o->kind, getenv("SCT_TEST_ID"), getpid(),
+			     &res.run_id, &res.run_dir);
+	if (r < 0) {
+		code = EXIT_CANTCREAT;
+		goto out;
+	}
+	res.tool = strdup(plugin->name);
+	if (asprintf(&status_file, "%s/.status-%d", res.run_dir, (int)getpid()) < 0) {
+		status_file = NULL;
+		r = -ENOMEM;
+		goto out;
+	}
+
+	/* 3. The profiler, supervised. */
+	snprintf(data_dir, sizeof(data_dir), "%s",
+		 data_path(plugin->folder ? plugin->folder : plugin->name));
+	tr.kind = o->kind;
+	tr.target = &t;
+	tr.python = t.python;
+	tr.python_version = pyver;
+	tr.run_dir = res.run_dir;
+	tr.data_dir = data_dir;
+	tr.all_threads = o->all_threads;
+	tr.subprocesses = o->subprocesses;
+	tr.tool_args = o->tool_args;
+	tr.n_tool_args = o->n_tool_args;
+	tr.status_file = status_file;
+	r = plugin->command(&tr);
+	if (r < 0) {
+		code = EXIT_USAGE;
+		goto out;
+	}
+	log_debug("running: %s (%zu words)", tr.argv.v[0], tr.argv.n);
+	{
+		struct supervise_opts so = {
+			.argv = strv_argv(&tr.argv),
+			.env_extra = strv_argv(&tr.env),
+			.grace = o->grace,
+			.kill_after = o->kill_after,
+			.timeout = o->timeout,
+			.foreground = o->foreground,
+		};
+		r = supervise_run(&so, &sres);
+	}
+	if (r < 0) {
+		code = r == -ENOENT ? EXIT_UNAVAILABLE : EXIT_OSERR;
+		goto out;
+	}
+	supervise_count_signals();
+	res.exit_status = wait_status_to_exit(sres.wait_status);
+	if (plugin->exit_status) {
+		int st;
+		if (plugin->exit_status(&tr, sres.wait_status, &st) == 0)
+			res.exit_status = st;
+	}
+	/* A stopped run reports what stopped it (Jenkins' abort is a SIGTERM: 143), not how
+	 * the test died of the SIGINT sctprof forwarded; a timeout reports 124. */
+	if (sres.how == END_STOPPED)
+		res.exit_status = 128 + sres.stop_signal;
+	else if (sres.how == END_TIMEOUT)
+		res.exit_status = EXIT_TIMEOUT;
+	unlink(status_file);
+
+	/* 4. Post-processing: bounded, recorded, never fatal. */
+	post_init(&post, res.run_dir, o->post_timeout);
+	if (plugin->post)
+		plugin->post(&tr, &post);
+
+	/* 5. The manifest. */
+	if (!getcwd(cwd, sizeof(cwd)))
+		cwd[0] = '\0';
+	m = json_object();
+	json_object_set_new(m, "sctprof_version", json_string(SCTPROF_VERSION));
+	json_object_set_new(m, "run_id", json_string(res.run_id));
+	json_object_set_new(m, "kind", json_string(o->kind));
+	json_object_set_new(m, "tool", json_pack("{s:s, s:s?}", "name", plugin->name,
+						 "version", tr.tool_version ? tr.tool_version : pyver));
+	json_object_set_new(m, "python", json_pack("{s:s, s:s?}", "path", t.python, "version", pyver));
+	json_object_set_new(m, "argv", argv_json(o->command, o->n_command));
+	json_object_set_new(m, "target", target_json(&t));
+	json_object_set_new(m, "threads", json_string(o->all_threads ? "all" : "main"));
+	json_object_set_new(m, "cwd", json_string(cwd));
+	json_object_set_new(m, "start", manifest_time(sres.started));
+	json_object_set_new(m, "end", manifest_time(sres.ended));
+	json_object_set_new(m, "duration_seconds", json_real(sres.ended - sres.started));
+	json_object_set_new(m, "ended", ended_json(&sres, res.exit_status));
+	json_object_set_new(m, "rusage", rusage_json(&sres.rusage));
+	json_object_set_new(m, "environment", manifest_environment());
+	json_object_set_new(m, "post_processing", json_incref(post.steps));
+	json_object_set_new(m, "warnings", json_incref(post.warnings));
+
+	/* 6. The bundle (or, without one, the manifest alone). */
+	r = artifacts_scan(res.run_dir, &arts);
+	if (r < 0) {
+		code = EXIT_IOERR;
+		goto out;
+	}
+	if (arts.skipped)
+		log_warn("%zu symbolic links or special files in '%s' left out", arts.skipped, res.run_dir);
+	{
+		struct manifest_ctx mc = { .m = m, .run_dir = res.run_dir };
+		struct bundle_cb cb = { .manifest = manifest_cb, .aborted = aborted_cb, .ud = &mc };
+		char latest[PATH_MAX], *outdir = strdup(res.run_dir);
+
+		if (!outdir) {
+			r = -ENOMEM;
+			goto out;
+		}
+		*strrchr(outdir, '/') = '\0';
+		snprintf(latest, sizeof(latest), "%s/latest", outdir);
+		if (o->no_archive) {
+			char *s = NULL;
+			size_t len;
+			r = artifacts_hash(res.run_dir, &arts);
+			if (r == 0)
+				r = manifest_cb(&mc, &arts, &s, &len);
+			free(s);
+			if (r == 0)
+				(void)symlink_atomic(res.run_id, latest);
+		} else {
+			if (asprintf(&res.bundle, "%s/%s.%s", outdir, res.run_id,
+				     bundle_format_ext(o->format)) < 0) {
+				res.bundle = NULL;
+				r = -ENOMEM;
+			} else {
+				r = bundle_write(res.run_dir, res.run_id, &arts, o->format, res.bundle, &cb);
+				if (r == 0) {
+					char name[PATH_MAX];
+					snprintf(name, sizeof(name), "%s.%s", res.run_id,
+						 bundle_format_ext(o->format));
+					(void)symlink_atomic(name, latest);
+				} else {
+					free(res.bundle);
+					res.bundle = NULL;
+				}
+			}
+		}
+		free(outdir);
+		if (r < 0) {
+			code = r == -EINTR ? res.exit_status : EXIT_IOERR;
+			goto out;
+		}
+	}
+	code = res.exit_status;
+out:
+	post_done(&post);
+	json_decref(m);
+	artifacts_free(&arts);
+	strv_free(&tr.argv);
+	strv_free(&tr.env);
+	if (status_file)
+		unlink(status_file);
+	free(status_file);
+	free(pyver);
+	target_free(&t);
+	*ret = res;
+	*ret_code = code;
+	return r < 0 ? r : 0;
+}
+
+void run_result_free(struct run_result *r)
+{
+	if (!r)
+		return;
+	free(r->run_id);
+	free(r->run_dir);
+	free(r->bundle);
+	free(r->tool);
+	*r = (struct run_result){ 0 };
+}

@@ -195,8 +195,8 @@ out:
 int python_dist_version(const char *python, const char *dist, char **ret_version)
 {
 	char *argv[] = {
-		(char *)python, "-I", "-c",
-		"import sys, importlib.metadata as m; print(m.version(sys.argv[1]))",
+		(char *)python, (char *)"-I", (char *)"-c",
+		(char *)"import sys, importlib.metadata as m; print(m.version(sys.argv[1]))",
 		(char *)dist, NULL,
 	};
 	char *out = NULL;

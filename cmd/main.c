@@ -14,10 +14,12 @@
 
 extern const struct cmd cmd_run;
 extern const struct cmd cmd_bundle;
+extern const struct cmd cmd_split_stderr;
 
 const struct cmd *const commands[] = {
 	&cmd_run,
 	&cmd_bundle,
+	&cmd_split_stderr,
 	NULL,
 };
 

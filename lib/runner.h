@@ -23,10 +23,16 @@ struct run_opts {
 	size_t n_tool_args;
 	double grace, kill_after, timeout, post_timeout;
 	bool foreground;
+	/* sctprof attach: profile this running process instead of starting command (which
+	 * is then NULL), for duration seconds (0: until it exits or the run is stopped),
+	 * with a backend that has an attach hook. */
+	int attach_pid;
+	double duration;
 };
 
 struct run_result {
-	int exit_status;              /* what sctprof exits with: the test's, or 124 */
+	int exit_status;              /* what sctprof exits with: the test's, or 124; for
+	                               * attach, the profiler's own */
 	char *run_id;
 	char *run_dir;
 	char *bundle;                 /* NULL with --no-archive or when bundling failed */

@@ -49,6 +49,9 @@ void jscan_close(struct jscan *s)
 }
 
 static enum js_tok fail(struct jscan *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static enum js_tok fail(struct jscan *s, const char *fmt, ...)
 {
 	va_list ap;
 	int n;

@@ -15,12 +15,16 @@
 extern const struct cmd cmd_run;
 extern const struct cmd cmd_attach;
 extern const struct cmd cmd_bundle;
+extern const struct cmd cmd_report;
+extern const struct cmd cmd_diff;
 extern const struct cmd cmd_split_stderr;
 
 const struct cmd *const commands[] = {
 	&cmd_run,
 	&cmd_attach,
 	&cmd_bundle,
+	&cmd_report,
+	&cmd_diff,
 	&cmd_split_stderr,
 	NULL,
 };

@@ -14,8 +14,8 @@
  * flame graph step is recorded as unavailable.
  *
  * `run` does not return the program's exit status, so the program runs through sctprof's
- * exit-status launcher; summary.txt is the pstats table, printed by the interpreter's
- * own pstats module. */
+ * exit-status launcher; summary.txt is the pstats table from sctprof's own pstats
+ * reader (lib/pstats.c), as for the cprofile kind. */
 #include "plugin.h"
 
 #include <dirent.h>
@@ -30,6 +30,7 @@
 #include "backend.h"
 #include "error.h"
 #include "post.h"
+#include "pstats.h"
 
 static const char *const kinds[] = { "sampling", NULL };
 
@@ -204,22 +205,19 @@ static void sampling_post(const struct tool_run *run, struct post *p)
 			    "no --binary/replay: profile.stats only");
 	}
 	if (access(run_path(run->run_dir, "profile.stats"), R_OK) == 0) {
-		char *argv[] = {
-			(char *)run->python, (char *)"-c",
-			(char *)"import pstats, sys\n"
-			"print('profiling.sampling profile: profile.stats (pstats; times are sample "
-			"counts x interval), flamegraph.html\\n')\n"
-			"pstats.Stats(sys.argv[1]).sort_stats('cumulative').print_stats(40)\n",
-			(char *)"profile.stats", NULL,
-		};
+		char stats[PATH_MAX];
 
-		r = post_exec(p, "summary.txt", argv, "summary.txt");
+		/* Tachyon's pstats file is cProfile's format: sctprof's own reader makes the
+		 * table, as for the cprofile kind (times are samples x interval). */
+		snprintf(stats, sizeof(stats), "%s", run_path(run->run_dir, "profile.stats"));
+		r = pstats_write_summary(stats, run_path(run->run_dir, "summary.txt"), 40);
+		post_record(p, "summary.txt", r, NULL);
 		if (r == 0)
 			return;
 	}
 	{
-		const char *text = "profiling.sampling profile: none (no profile.stats; the "
-				   "profiler writes its output when sampling ends or on SIGINT, "
+		const char *text = "profiling.sampling profile: none (no readable profile.stats; "
+				   "the profiler writes its output when sampling ends or on SIGINT, "
 				   "nothing when killed by SIGTERM)\n";
 
 		r = write_file_atomic(run_path(run->run_dir, "summary.txt"), text, strlen(text));

@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "flame.h"
+#include "calltree.h"
 #include "speedscope.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

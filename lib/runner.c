@@ -347,6 +347,12 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	tr.status_file = status_file;
 	r = o->attach_pid > 0 ? plugin->attach(&tr) : plugin->command(&tr);
 	if (r < 0) {
+		/* Nothing ran: the empty run folder is not a result to point at. */
+		if (rmdir(res.run_dir) == 0) {
+			free(res.run_dir);
+			free(res.run_id);
+			res.run_dir = res.run_id = NULL;
+		}
 		code = r == -ENOENT ? EXIT_UNAVAILABLE : EXIT_USAGE;
 		goto out;
 	}

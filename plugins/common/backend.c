@@ -263,8 +263,9 @@ int push_tool_args(struct strv *a, const struct tool_run *run, const char *backe
 		int r;
 
 		if (is_forbidden(arg, forbidden))
-			return err_set(EINVAL, "--tool-arg '%s': the %s backend sets the output "
-				       "itself (fixed file names in the run folder)", arg, backend);
+			return err_set(EINVAL, "--tool-arg '%s': the %s backend sets this option "
+				       "itself (fixed file names in the run folder; see docs/kinds.md)",
+				       arg, backend);
 		if ((r = strv_push(a, arg)) < 0)
 			return r;
 	}

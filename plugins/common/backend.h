@@ -38,8 +38,9 @@ int python_dist_version(const char *python, const char *dist, char **ret_version
 /* Compares dotted versions numerically: "1.5.16" < "2.0.0" < "2.0.10". */
 int version_cmp(const char *a, const char *b);
 
-/* Appends run->tool_args, refusing (EINVAL, naming the backend) any that would change
- * where the tool writes: the raw files keep their fixed names. forbidden lists option
+/* Appends run->tool_args, refusing (EINVAL, naming the backend) the options the backend
+ * sets itself: where the tool writes (the raw files keep their fixed names) and what
+ * would break the run (py-spy's --duration kills the program). forbidden lists option
  * names ("-o", "--output"); "--output=x" and "-ox" forms are caught too. */
 int push_tool_args(struct strv *a, const struct tool_run *run, const char *backend,
 		   const char *const *forbidden);

@@ -3,7 +3,7 @@
  *
  * py-spy writes one format per run; speedscope keeps every sample (per thread, with
  * weights) and is the one a flame graph can be drawn from afterwards, so it is the raw
- * file and profile.svg is derived from it in C (flame.c), not by a second run.
+ * file and profile.svg is derived from it in C (plugins/common/calltree.c), not by a second run.
  *
  * py-spy exits 0 whatever became of the program it started, so the program runs through
  * sctprof's exit-status launcher (plugins/common/launch.py) and exit_status() reads what
@@ -21,7 +21,7 @@
 
 #include "backend.h"
 #include "error.h"
-#include "flame.h"
+#include "calltree.h"
 #include "post.h"
 #include "speedscope.h"
 

@@ -4,7 +4,7 @@
  * profiles (one per thread) are merged, weighted by their "weights". */
 #pragma once
 
-#include "flame.h"
+#include "calltree.h"
 
 struct speedscope_info {
 	size_t profiles;

@@ -1,11 +1,11 @@
 /* speedscope -> call tree -> SVG flame graph and top-functions table
- * (plugins/pyspy/speedscope.c, plugins/common/flame.c). */
+ * (plugins/pyspy/speedscope.c, plugins/common/calltree.c). */
 #include "tap.h"
 
 #include <errno.h>
 
 #include "error.h"
-#include "flame.h"
+#include "calltree.h"
 #include "speedscope.h"
 
 /* Two threads, py-spy's shape: root-first frame indices, weights of 1/rate seconds;

@@ -96,7 +96,7 @@ class Tracker:
         current, peak = tracemalloc.get_traced_memory()
         stats = tracemalloc.take_snapshot().statistics("traceback")
         allocs = []
-        for st in stats[:500]:
+        for st in stats[:200]:
             stack = [[fr.filename, fr.lineno] for fr in st.traceback]
             allocs.append({"stack": stack, "size": st.size, "count": st.count})
         return {"t": "snapshot", "ts": time.time(), "current": current, "peak": peak,
@@ -108,11 +108,11 @@ class Tracker:
                 self.writer.record(self.snapshot())
 
     def loop(self):
-        while not self.stop.wait(0.5):
+        while not self.stop.wait(1.0):
             self.write_snapshot()
 
     def start(self):
-        tracemalloc.start(64)
+        tracemalloc.start(32)
         self.thread = threading.Thread(target=self.loop, daemon=True)
         self.thread.start()
         if self.follow_fork:

@@ -1,5 +1,5 @@
-/* Call tree, SVG flame graph and top-functions table: see flame.h. */
-#include "flame.h"
+/* Call tree, SVG flame graph and top-functions table: see calltree.h. */
+#include "calltree.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -46,8 +46,6 @@ struct features {
 	bool binary, subprocesses, all_threads, bounded_duration;
 };
 
-static struct features feat;
-
 static int detect(const struct tool_run *run, const char *sub, struct features *ret)
 {
 	char *argv[] = { (char *)run->python, (char *)"-m", (char *)"profiling.sampling",
@@ -97,6 +95,7 @@ static int check_version(const struct tool_run *run)
 static int push_common(struct tool_run *run, const char *sub)
 {
 	struct strv *a = &run->argv;
+	struct features feat = { 0 };
 	int r;
 
 	if ((r = check_version(run)) < 0 || (r = detect(run, sub, &feat)) < 0)
@@ -199,10 +198,12 @@ static void sampling_post(const struct tool_run *run, struct post *p)
 		       "profile.bin");
 		replay_children(run, p);
 	} else {
+		/* Either this build has no --binary (it wrote profile.stats itself), or the
+		 * profiler wrote nothing. */
 		post_record(p, "flamegraph.html", -ENOTSUP,
-			    feat.binary ? "no profile.bin was written" :
+			    access(run_path(run->run_dir, "profile.stats"), R_OK) == 0 ?
 			    "this build of profiling.sampling writes one format per run and has "
-			    "no --binary/replay: profile.stats only");
+			    "no --binary/replay: profile.stats only" : "no profile was written");
 	}
 	if (access(run_path(run->run_dir, "profile.stats"), R_OK) == 0) {
 		char stats[PATH_MAX];

@@ -42,14 +42,18 @@ static const char *const forbidden[] = {
 };
 
 static char version_buf[64];
-/* The trace's name and the buffer size in effect, for post(). */
-static char trace_name[32] = "trace.json";
-static long entries = TRACER_ENTRIES;
 
-/* Takes --output_file/-o (only trace.json or trace.json.gz) and notes --tracer_entries
- * out of the tool arguments; pushes the rest. */
-static int push_args(struct strv *a, const struct tool_run *run)
+/* What the tool arguments ask for: the trace's name and the buffer size in effect. */
+struct choice {
+	char trace_name[32];
+	long entries;
+};
+
+/* Takes --output_file/-o (only trace.json or trace.json.gz) out of the tool arguments
+ * and notes --tracer_entries; pushes the rest to a (when not NULL). */
+static int parse_args(struct strv *a, const struct tool_run *run, struct choice *ret)
 {
+	struct choice c = { "trace.json", TRACER_ENTRIES };
 	struct tool_run copy = *run;
 	struct strv rest = STRV_INIT;
 	int r = 0;
@@ -74,19 +78,22 @@ static int push_args(struct strv *a, const struct tool_run *run)
 					    "trace.json or trace.json.gz, not '%s'", value);
 				goto out;
 			}
-			snprintf(trace_name, sizeof(trace_name), "%s", value);
+			snprintf(c.trace_name, sizeof(c.trace_name), "%s", value);
 			continue;
 		}
 		if (!strncmp(arg, "--tracer_entries=", 17))
-			entries = strtol(arg + 17, NULL, 10);
+			c.entries = strtol(arg + 17, NULL, 10);
 		else if (!strcmp(arg, "--tracer_entries") && i + 1 < run->n_tool_args)
-			entries = strtol(run->tool_args[i + 1], NULL, 10);
+			c.entries = strtol(run->tool_args[i + 1], NULL, 10);
 		if ((r = strv_push(&rest, arg)) < 0)
 			goto out;
 	}
 	copy.tool_args = rest.v;
 	copy.n_tool_args = rest.n;
-	r = push_tool_args(a, &copy, "viztracer", forbidden);
+	if (a)
+		r = push_tool_args(a, &copy, "viztracer", forbidden);
+	if (r == 0)
+		*ret = c;
 out:
 	strv_free(&rest);
 	return r;
@@ -96,6 +103,7 @@ static int viztracer_command(struct tool_run *run)
 {
 	const struct target *t = run->target;
 	struct strv *a = &run->argv, tail = STRV_INIT;
+	struct choice c;
 	char *v = NULL;
 	int r;
 
@@ -116,10 +124,10 @@ static int viztracer_command(struct tool_run *run)
 	if (!run->subprocesses && (r = strv_push(a, "--ignore_multiprocess")) < 0)
 		goto out;
 	/* The user's options come after ours, so theirs win (argparse keeps the last). */
-	if ((r = push_args(&tail, run)) < 0 ||
+	if ((r = parse_args(&tail, run, &c)) < 0 ||
 	    (r = strv_extend(a, tail.v, tail.n)) < 0 ||
 	    (r = strv_push(a, "--output_file")) < 0 ||
-	    (r = strv_push(a, run_path(run->run_dir, trace_name))) < 0 ||
+	    (r = strv_push(a, run_path(run->run_dir, c.trace_name))) < 0 ||
 	    (r = strv_push(a, "--")) < 0 ||
 	    (r = launch_push(a, run)) < 0)
 		goto out;
@@ -137,9 +145,12 @@ static void viztracer_post(const struct tool_run *run, struct post *p)
 {
 	struct trace_stats st = { 0 };
 	char path[PATH_MAX], detail[128], *sum = NULL;
+	struct choice c;
 	int r;
 
-	snprintf(path, sizeof(path), "%s", run_path(run->run_dir, trace_name));
+	if (parse_args(NULL, run, &c) < 0)
+		c = (struct choice){ "trace.json", TRACER_ENTRIES };
+	snprintf(path, sizeof(path), "%s", run_path(run->run_dir, c.trace_name));
 	r = trace_scan(path, &st);
 	if (r < 0) {
 		post_record(p, "trace scan", r, NULL);
@@ -154,8 +165,8 @@ static void viztracer_post(const struct tool_run *run, struct post *p)
 		if (st.overflow)
 			post_warn(p, "viztracer's circular buffer overflowed (--tracer_entries %ld): "
 				  "%s keeps only the most recent entries; raise --tracer_entries or "
-				  "filter with --tool-arg=--min_duration=1ms", entries, trace_name);
-		sum = trace_summary(&st, trace_name, 40);
+				  "filter with --tool-arg=--min_duration=1ms", c.entries, c.trace_name);
+		sum = trace_summary(&st, c.trace_name, 40);
 	}
 	r = sum ? write_file_atomic(run_path(run->run_dir, "summary.txt"), sum, strlen(sum))
 		: -ENOMEM;

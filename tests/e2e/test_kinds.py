@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from conftest import PY, SCTPROF, clean_env, run
-from kinds import (CASES, FOREVER, PY315, RAW, WORK, artifacts, fakes_env, interpreter,
+from conftest import PY, ROOT, SCTPROF, clean_env
+from kinds import (CASES, FOREVER, RAW, WORK, artifacts, fakes_env, interpreter,
                    make_venv, manifest, run_case, run_folder, sctprof_argv, sha256,
                    wait_for_line)
 
@@ -83,6 +83,15 @@ def test_sigint_mid_run_keeps_the_raw_profile(case, venv, tmp_path):
     m = manifest(folder)
     assert m["ended"]["how"] == "stopped"
     assert RAW[case.tool] in artifacts(m)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.tool in ("py-spy", "profiling.sampling")
+                                  and c.id != "profiling.sampling-early"], ids=repr)
+def test_killed_program_under_a_sampler(case, venv, tmp_path):
+    """py-spy and profiling.sampling exit 0 when the program they sample is SIGKILLed;
+    the launcher never recorded an exit, so sctprof reports the kill (137)."""
+    r = run_case(case, venv, tmp_path / "out", "sigkill")
+    assert r.returncode == 137, r.stderr
 
 
 def test_tool_arg_reaches_the_tool(venv, tmp_path):
@@ -211,8 +220,7 @@ def test_missing_tool_is_one_line(tmp_path):
 def test_unsupported_kind_gives_the_matrix_reason(tmp_path):
     """Only scalene installed for this interpreter and a kind it cannot serve: the
     compatibility matrix's reason, not a tool's stack trace."""
-    if not os.path.exists(os.path.join(os.path.dirname(SCTPROF), "..", "..", "data",
-                                       "compat-matrix.yaml")):
+    if not os.path.exists(os.path.join(ROOT, "data", "compat-matrix.yaml")):
         pytest.skip("the compatibility matrix (data/compat-matrix.yaml) is not on this branch")
     r = subprocess.run([SCTPROF, "run", "-p", "timeline", "-o", str(tmp_path / "o"), "--",
                         PY, WORK, "0"], env=clean_env(), capture_output=True, text=True)

@@ -13,7 +13,6 @@ Usage (by sctprof only):
   python attach.py --pid PID --duration SECONDS --output FILE -- [memray attach options]
 """
 
-import os
 import signal
 import subprocess
 import sys

@@ -26,7 +26,9 @@ static const char usage[] =
 	"  -p, --profile KIND     sampling (default: py-spy, else profiling.sampling on 3.15+)\n"
 	"                         or memory (memray attach)\n"
 	"      --duration D       stop after D (45s, 10m, 1h30m); default: until it exits\n"
-	"      --tool NAME        force a tool for the kind\n"
+	"      --tool NAME        use this tool (of the kind) instead of the matrix's pick\n"
+	"      --force            run a tool the compatibility matrix says does not work\n"
+	"      --matrix FILE      compatibility matrix (default $SCTPROF_MATRIX, else shipped)\n"
 	"  -o, --output-dir DIR   where runs go (default $SCTPROF_OUTPUT_DIR or ./sct-profiles)\n"
 	"      --format FMT       bundle format: tar.zst (default), tar.gz, zip\n"
 	"      --no-archive       keep the run folder only, no bundle\n"
@@ -46,7 +48,8 @@ extern const struct cmd cmd_attach;
 
 enum {
 	OPT_FORMAT = 256, OPT_NO_ARCHIVE, OPT_PYTHON, OPT_THREADS, OPT_TOOL, OPT_TOOL_ARG,
-	OPT_GRACE, OPT_POST_TIMEOUT, OPT_SUBPROCESSES, OPT_PID, OPT_DURATION,
+	OPT_GRACE, OPT_POST_TIMEOUT, OPT_SUBPROCESSES, OPT_PID, OPT_DURATION, OPT_FORCE,
+	OPT_MATRIX,
 };
 
 static const struct option options[] = {
@@ -60,6 +63,8 @@ static const struct option options[] = {
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "tool", required_argument, NULL, OPT_TOOL },
 	{ "tool-arg", required_argument, NULL, OPT_TOOL_ARG },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "matrix", required_argument, NULL, OPT_MATRIX },
 	{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "post-timeout", required_argument, NULL, OPT_POST_TIMEOUT },
@@ -139,6 +144,12 @@ static int attach_main(int argc, char **argv)
 			break;
 		case OPT_SUBPROCESSES:
 			o.subprocesses = true;
+			break;
+		case OPT_FORCE:
+			o.force = true;
+			break;
+		case OPT_MATRIX:
+			o.matrix = optarg;
 			break;
 		case OPT_DURATION:
 		case OPT_GRACE:

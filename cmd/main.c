@@ -17,6 +17,9 @@ extern const struct cmd cmd_attach;
 extern const struct cmd cmd_bundle;
 extern const struct cmd cmd_report;
 extern const struct cmd cmd_diff;
+extern const struct cmd cmd_upload;
+extern const struct cmd cmd_check;
+extern const struct cmd cmd_matrix;
 extern const struct cmd cmd_split_stderr;
 
 const struct cmd *const commands[] = {
@@ -25,6 +28,9 @@ const struct cmd *const commands[] = {
 	&cmd_bundle,
 	&cmd_report,
 	&cmd_diff,
+	&cmd_upload,
+	&cmd_check,
+	&cmd_matrix,
 	&cmd_split_stderr,
 	NULL,
 };

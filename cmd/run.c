@@ -6,6 +6,7 @@
 #include "log.h"
 #include "runner.h"
 #include "strv.h"
+#include "upload-bundle.h"
 
 #include <errno.h>
 
@@ -22,7 +23,9 @@ static const char usage[] =
 	"\n"
 	"Options:\n"
 	"  -p, --profile KIND     cprofile (default), sampling, memory, timeline, scalene, imports\n"
-	"      --tool NAME        force a tool for the kind\n"
+	"      --tool NAME        use this tool (of the kind) instead of the matrix's pick\n"
+	"      --force            run a tool the compatibility matrix says does not work\n"
+	"      --matrix FILE      compatibility matrix (default $SCTPROF_MATRIX, else shipped)\n"
 	"  -o, --output-dir DIR   where runs go (default $SCTPROF_OUTPUT_DIR or ./sct-profiles)\n"
 	"      --format FMT       bundle format: tar.zst (default), tar.gz, zip\n"
 	"      --no-archive       keep the run folder only, no bundle\n"
@@ -33,17 +36,29 @@ static const char usage[] =
 	"      --timeout D        stop the test after D (45s, 90m, 2h30m); exit 124\n"
 	"      --grace D          after SIGINT, wait D before SIGTERM (default 30s)\n"
 	"      --post-timeout D   bound each post-processing step (default 10m)\n"
+	"      --upload URL       send the bundle to URL afterwards (s3://BUCKET/PREFIX/ or an\n"
+	"                         http(s) PUT URL; see 'sctprof upload --help')\n"
+	"      --upload-endpoint URL  S3-compatible store for --upload (default $AWS_ENDPOINT_URL)\n"
+	"      --upload-cacert FILE   CA certificates for --upload\n"
 	"  -h, --help             this text\n"
+	"\n"
+	"The tool is the first of the kind's list (see 'sctprof check') that is installed for\n"
+	"the interpreter and not refused on its Python version; an untested one runs after a\n"
+	"warning, a refused one exits 69 unless --force.\n"
 	"\n"
 	"A stop (SIGINT, SIGTERM, SIGHUP, SIGQUIT to sctprof, or --timeout) sends SIGINT to the\n"
 	"test's process group so the profiler writes its output, then SIGTERM after the grace,\n"
-	"then SIGKILL 5 s later; the profile and bundle are still written.\n";
+	"then SIGKILL 5 s later; the profile and bundle are still written.\n"
+	"\n"
+	"With --upload, a failed upload is reported and, when the test itself passed, gives\n"
+	"sctprof's exit status (75 unreachable, 76 refused); a failing test's status wins.\n";
 
 extern const struct cmd cmd_run;
 
 enum {
 	OPT_FORMAT = 256, OPT_NO_ARCHIVE, OPT_PYTHON, OPT_THREADS, OPT_TOOL, OPT_TOOL_ARG,
-	OPT_TIMEOUT, OPT_GRACE, OPT_POST_TIMEOUT, OPT_SUBPROCESSES,
+	OPT_TIMEOUT, OPT_GRACE, OPT_POST_TIMEOUT, OPT_SUBPROCESSES, OPT_FORCE, OPT_MATRIX,
+	OPT_UPLOAD, OPT_UPLOAD_ENDPOINT, OPT_UPLOAD_CACERT,
 };
 
 static const struct option options[] = {
@@ -55,10 +70,15 @@ static const struct option options[] = {
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "tool", required_argument, NULL, OPT_TOOL },
 	{ "tool-arg", required_argument, NULL, OPT_TOOL_ARG },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "matrix", required_argument, NULL, OPT_MATRIX },
 	{ "subprocesses", no_argument, NULL, OPT_SUBPROCESSES },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "post-timeout", required_argument, NULL, OPT_POST_TIMEOUT },
+	{ "upload", required_argument, NULL, OPT_UPLOAD },
+	{ "upload-endpoint", required_argument, NULL, OPT_UPLOAD_ENDPOINT },
+	{ "upload-cacert", required_argument, NULL, OPT_UPLOAD_CACERT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -67,7 +87,6 @@ static int run_main(int argc, char **argv)
 {
 	const struct cmd *self = &cmd_run;
 	struct run_opts o = {
-		.kind = "cprofile",
 		.format = BUNDLE_TAR_ZST,
 		.all_threads = true,
 		.grace = 30,
@@ -78,6 +97,8 @@ static int run_main(int argc, char **argv)
 	struct run_result res = { 0 };
 	struct strv tool_args = STRV_INIT;
 	const char *env_out = getenv("SCTPROF_OUTPUT_DIR");
+	struct upload_opts uo = { 0 };
+	const char *upload_url = NULL;
 	int c, r, code;
 
 	o.output_dir = env_out && *env_out ? env_out : "sct-profiles";
@@ -116,6 +137,12 @@ static int run_main(int argc, char **argv)
 		case OPT_SUBPROCESSES:
 			o.subprocesses = true;
 			break;
+		case OPT_FORCE:
+			o.force = true;
+			break;
+		case OPT_MATRIX:
+			o.matrix = optarg;
+			break;
 		case OPT_TIMEOUT:
 		case OPT_GRACE:
 		case OPT_POST_TIMEOUT: {
@@ -130,6 +157,15 @@ static int run_main(int argc, char **argv)
 				o.post_timeout = d;
 			break;
 		}
+		case OPT_UPLOAD:
+			upload_url = optarg;
+			break;
+		case OPT_UPLOAD_ENDPOINT:
+			uo.endpoint = optarg;
+			break;
+		case OPT_UPLOAD_CACERT:
+			uo.tls.cacert = optarg;
+			break;
 		case 'h':
 			strv_free(&tool_args);
 			return cmd_help(self);
@@ -139,10 +175,10 @@ static int run_main(int argc, char **argv)
 			return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (!run_kind_known(o.kind)) {
+	/* The kind is checked against the matrix's kinds by the runner. */
+	if (upload_url && o.no_archive) {
 		strv_free(&tool_args);
-		return cmd_usage_error(self, "unknown profile kind '%s' (cprofile, sampling, memory, "
-				       "timeline, scalene, imports)", o.kind);
+		return cmd_usage_error(self, "--upload needs a bundle: drop --no-archive");
 	}
 	if (optind > argc || strcmp(argv[optind - 1], "--") != 0) {
 		strv_free(&tool_args);
@@ -167,6 +203,13 @@ static int run_main(int argc, char **argv)
 		log_info("profile: %s/", res.run_dir);
 	else if (res.run_dir)
 		log_info("raw profile kept in %s/", res.run_dir);
+	if (upload_url && res.bundle) {
+		int u = cmd_upload_bundle(res.bundle, upload_url, &uo, false);
+		if (u && code == 0)
+			code = u;
+	} else if (upload_url) {
+		log_warn("no bundle to upload");
+	}
 	run_result_free(&res);
 	strv_free(&tool_args);
 	return code;

@@ -8,9 +8,11 @@
 #include "fsutil.h"
 #include "log.h"
 #include "manifest.h"
+#include "matrix.h"
 #include "paths.h"
 #include "plugin.h"
 #include "post_impl.h"
+#include "python.h"
 #include "redact.h"
 #include "runid.h"
 #include "supervise.h"
@@ -38,44 +40,33 @@ bool run_kind_known(const char *kind)
 	return false;
 }
 
-/* The interpreter's version without starting it when a venv's pyvenv.cfg says it;
- * otherwise by running it once, isolated and without site. */
-static char *python_version(const char *python)
+/* The matrix lists tools by kind; a tool is only usable here when this build has a
+ * backend for it that serves the kind. */
+static bool backend_serves(const char *tool, const char *kind)
 {
-	char cfg[PATH_MAX], *text = NULL, *out = NULL;
-	const char *slash = strrchr(python, '/');
+	const struct plugin *p = plugin_find(tool);
 
-	if (slash && snprintf(cfg, sizeof(cfg), "%.*s/../pyvenv.cfg", (int)(slash - python),
-			      python) < (int)sizeof(cfg) &&
-	    read_file(cfg, 1 << 16, &text, NULL) == 0) {
-		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-			char key[64], val[64];
-			if (sscanf(line, " %63[a-z_] = %63s", key, val) == 2 &&
-			    (!strcmp(key, "version") || !strcmp(key, "version_info"))) {
-				out = strdup(val);
-				break;
-			}
-		}
-		free(text);
-		if (out)
-			return out;
-	}
-	{
-		char cmd[PATH_MAX + 128], buf[64] = "";
-		FILE *f;
-		if (strchr(python, '\''))
-			return NULL;
-		snprintf(cmd, sizeof(cmd),
-			 "'%s' -I -S -c 'import sys; print(\"%%d.%%d.%%d\" %% sys.version_info[:3])' 2>/dev/null",
-			 python);
-		f = popen(cmd, "r");
-		if (!f)
-			return NULL;
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = '\0';
-		pclose(f);
-		buf[strcspn(buf, "\n")] = '\0';
-		return buf[0] ? strdup(buf) : NULL;
+	return p && (!kind || plugin_serves(p, kind));
+}
+
+/* For sctprof attach: only backends that can attach to a running process. */
+static bool backend_attaches(const char *tool, const char *kind)
+{
+	const struct plugin *p = plugin_find(tool);
+
+	return backend_serves(tool, kind) && p->attach;
+}
+
+static int matrix_failure_code(int r)
+{
+	switch (r) {
+	case -EBADMSG:
+	case -EFBIG:
+		return EXIT_DATAERR;
+	case -ENOMEM:
+		return EXIT_SOFTWARE;
+	default:
+		return EXIT_NOINPUT;
 	}
 }
 
@@ -269,11 +260,17 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	struct artifact_list arts = { 0 };
 	struct run_result res = { 0 };
 	const struct plugin *plugin;
-	char *pyver = NULL, *status_file = NULL, data_dir[PATH_MAX], cwd[PATH_MAX] = "";
+	struct pyinfo py = { 0 };
+	struct matrix *mx = NULL;
+	struct verdict verdict = { 0 };
+	bool have_verdict = false;
+	const char *kind = NULL, *pyver = NULL;
+	char *status_file = NULL, data_dir[PATH_MAX], cwd[PATH_MAX] = "";
 	json_t *m = NULL;
 	int r, code = EXIT_SOFTWARE;
 
-	/* 1. The target (or the process to attach to), the backend. */
+	/* 1. The target (or the process to attach to), its interpreter, the tool the matrix
+	 * picks for the kind. */
 	if (o->attach_pid > 0)
 		r = attach_target(o->attach_pid, o->python, &t);
 	else
@@ -283,46 +280,70 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 		       EXIT_NOINPUT : EXIT_USAGE;
 		goto out;
 	}
-	if (o->tool) {
-		plugin = plugin_find(o->tool);
-		if (!plugin) {
-			r = err_set(EINVAL, "unknown tool '%s'", o->tool);
-			code = EXIT_USAGE;
-			goto out;
-		}
-		if (!plugin_serves(plugin, o->kind)) {
-			r = err_set(EINVAL, "tool '%s' does not make '%s' profiles", o->tool, o->kind);
-			code = EXIT_USAGE;
-			goto out;
-		}
-		if (o->attach_pid > 0 && !plugin->attach) {
-			r = err_set(EINVAL, "tool '%s' cannot attach to a running process", o->tool);
-			code = EXIT_USAGE;
-			goto out;
-		}
-	} else {
-		plugin = NULL;
-		for (size_t i = 0; plugins[i] && !plugin; i++)
-			if (plugin_serves(plugins[i], o->kind) &&
-			    (o->attach_pid <= 0 || plugins[i]->attach))
-				plugin = plugins[i];
-		if (!plugin) {
-			r = err_set(ENOENT, "no profiler for kind '%s'%s is built into this sctprof",
-				    o->kind, o->attach_pid > 0 ? " that can attach" : "");
-			code = EXIT_UNAVAILABLE;
-			goto out;
-		}
+	r = python_probe(t.python, t.origin, &py);
+	if (r < 0) {
+		code = r == -ENOENT ? EXIT_NOINPUT : r == -ENOMEM ? EXIT_SOFTWARE : EXIT_USAGE;
+		goto out;
 	}
-	pyver = python_version(t.python);
+	for (size_t i = 0; i < py.n_findings; i++)
+		log_debug("%s: %s (hint: %s)", py.findings[i].code, py.findings[i].message,
+			  py.findings[i].hint);
+	r = matrix_load(matrix_default_path(o->matrix), &mx);
+	if (r < 0) {
+		code = matrix_failure_code(r);
+		goto out;
+	}
+	if (o->attach_pid > 0 && o->tool && plugin_find(o->tool) && !plugin_find(o->tool)->attach) {
+		r = err_set(EINVAL, "tool '%s' cannot attach to a running process", o->tool);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	mx->has_backend = o->attach_pid > 0 ? backend_attaches : backend_serves;
+	kind = o->kind ? o->kind : o->tool ? NULL : "cprofile";
+	r = matrix_choose(mx, kind, &py, python_host_platform(), o->tool, o->force, &verdict);
+	if (r < 0) {
+		code = r == -EINVAL ? EXIT_USAGE : r == -ENOMEM ? EXIT_SOFTWARE : EXIT_UNAVAILABLE;
+		goto out;
+	}
+	have_verdict = true;
+	kind = verdict.kind ? verdict.kind : kind;
+	if (!kind) {
+		r = err_set(EINVAL, "no kind of the matrix lists tool '%s'; name one with --profile",
+			    o->tool);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	plugin = plugin_find(verdict.tool);
+	if (!plugin) {
+		r = err_set(ENOSYS, "'%s' has no backend in this build of sctprof", verdict.tool);
+		code = EXIT_UNAVAILABLE;
+		goto out;
+	}
+	if (o->attach_pid > 0 && !plugin->attach) {
+		r = err_set(EINVAL, "tool '%s' cannot attach to a running process", plugin->name);
+		code = EXIT_USAGE;
+		goto out;
+	}
+	if (verdict.status == COMPAT_UNSUPPORTED)
+		log_warn("running %s on Python %s although the matrix says it does not work "
+			 "(--force): %s%s%s", verdict.tool, verdict.python_version,
+			 verdict.reason ? verdict.reason : "unsupported",
+			 verdict.issue ? "; tracking " : "", verdict.issue ? verdict.issue : "");
+	else if (verdict.status == COMPAT_UNTESTED)
+		log_warn("%s is untested on Python %s: %s%s%s", verdict.tool, verdict.python_version,
+			 verdict.reason ? verdict.reason : "no row of the matrix says it works",
+			 verdict.issue ? "; tracking " : "", verdict.issue ? verdict.issue : "");
+	pyver = py.version;
 
 	/* 2. The run folder. */
-	r = runid_create_dir(o->output_dir, time(NULL), o->kind, getenv("SCT_TEST_ID"),
+	r = runid_create_dir(o->output_dir, time(NULL), kind, getenv("SCT_TEST_ID"),
 			     o->attach_pid > 0 ? o->attach_pid : getpid(), &res.run_id, &res.run_dir);
 	if (r < 0) {
 		code = EXIT_CANTCREAT;
 		goto out;
 	}
 	res.tool = strdup(plugin->name);
+	res.kind = strdup(kind);
 	if (asprintf(&status_file, "%s/.status-%d", res.run_dir, (int)getpid()) < 0) {
 		status_file = NULL;
 		r = -ENOMEM;
@@ -332,12 +353,14 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	/* 3. The profiler, supervised. */
 	snprintf(data_dir, sizeof(data_dir), "%s",
 		 data_path(plugin->folder ? plugin->folder : plugin->name));
-	tr.kind = o->kind;
+	tr.kind = kind;
 	tr.target = o->attach_pid > 0 ? NULL : &t;
 	tr.attach_pid = o->attach_pid;
 	tr.duration = o->duration;
 	tr.python = t.python;
 	tr.python_version = pyver;
+	tr.tool_path = verdict.executable;
+	tr.tool_version = verdict.version;
 	tr.run_dir = res.run_dir;
 	tr.data_dir = data_dir;
 	tr.all_threads = o->all_threads;
@@ -404,10 +427,11 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	m = json_object();
 	json_object_set_new(m, "sctprof_version", json_string(SCTPROF_VERSION));
 	json_object_set_new(m, "run_id", json_string(res.run_id));
-	json_object_set_new(m, "kind", json_string(o->kind));
+	json_object_set_new(m, "kind", json_string(kind));
 	json_object_set_new(m, "tool", json_pack("{s:s, s:s?}", "name", plugin->name,
 						 "version", tr.tool_version ? tr.tool_version : pyver));
 	json_object_set_new(m, "python", json_pack("{s:s, s:s?}", "path", t.python, "version", pyver));
+	json_object_set_new(m, "verdict", verdict_to_json(&verdict));
 	if (o->attach_pid > 0) {
 		json_object_set_new(m, "argv", attach_argv_json(o->attach_pid));
 		json_object_set_new(m, "target", json_pack("{s:i, s:s, s:f}", "attached_pid",
@@ -489,7 +513,10 @@ out:
 	if (status_file)
 		unlink(status_file);
 	free(status_file);
-	free(pyver);
+	if (have_verdict)
+		verdict_free(&verdict);
+	matrix_free(mx);
+	pyinfo_free(&py);
 	target_free(&t);
 	*ret = res;
 	*ret_code = code;
@@ -504,5 +531,6 @@ void run_result_free(struct run_result *r)
 	free(r->run_dir);
 	free(r->bundle);
 	free(r->tool);
+	free(r->kind);
 	*r = (struct run_result){ 0 };
 }

@@ -9,8 +9,10 @@
 #include "bundle.h"
 
 struct run_opts {
-	const char *kind;             /* profile kind */
+	const char *kind;             /* profile kind; NULL: the --tool's kind, else cprofile */
 	const char *tool;             /* --tool: force a backend, or NULL */
+	bool force;                   /* --force: run a tool the matrix refuses */
+	const char *matrix;           /* --matrix FILE, or NULL (lib/matrix.h) */
 	const char *output_dir;       /* OUTDIR */
 	enum bundle_format format;
 	bool no_archive;
@@ -37,6 +39,7 @@ struct run_result {
 	char *run_dir;
 	char *bundle;                 /* NULL with --no-archive or when bundling failed */
 	char *tool;
+	char *kind;                   /* the kind run (o->kind, or the one --tool implied) */
 };
 
 /* The known profile kinds, NULL-terminated. */

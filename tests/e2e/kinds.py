@@ -2,8 +2,8 @@
 files each tool must leave, and helpers to run sctprof and read a run folder.
 
 Real tools where Debian has them (scalene 1.5.16, `python -X importtime`); stand-ins
-from tests/fakes/ for py-spy (on PATH), memray and viztracer (installed into a venv
-through a .pth file, as a real installation would be) and CPython 3.15's
+from tests/fakes/ for py-spy (on PATH), memray and viztracer (installed into a venv's
+site-packages, as a real installation would be) and CPython 3.15's
 profiling.sampling (an interpreter laid out as a venv whose pyvenv.cfg says 3.15)."""
 
 import hashlib
@@ -28,16 +28,18 @@ def fakes_env(**extra):
 
 
 def make_venv(path):
-    """A venv (no pip) whose site-packages sees tests/fakes/python through a .pth file:
-    `python -m memray` and `python -m viztracer` work there, and importlib.metadata
-    finds their versions."""
+    """A venv (no pip) with the stand-ins installed: each package and its .dist-info
+    linked into site-packages, as pip would have put them, so that `python -m memray`
+    and `python -m viztracer` work there and their versions are found."""
     subprocess.run([PY, "-m", "venv", "--without-pip", path], check=True,
                    capture_output=True)
     site = subprocess.run([os.path.join(path, "bin", "python3"), "-c",
                            "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           check=True, capture_output=True, text=True).stdout.strip()
-    with open(os.path.join(site, "sctprof-fakes.pth"), "w") as f:
-        f.write(os.path.join(FAKES, "python") + "\n")
+    packages = os.path.join(FAKES, "python")
+    for entry in os.listdir(packages):
+        if entry != "__pycache__":
+            os.symlink(os.path.join(packages, entry), os.path.join(site, entry))
     return os.path.join(path, "bin", "python3")
 
 

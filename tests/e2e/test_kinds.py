@@ -2,6 +2,7 @@
 manifest (tool, version, artifacts with SHA-256), the test's own exit status whatever
 the tool does with it, and a run stopped mid-way that keeps its raw profile."""
 
+import glob
 import gzip
 import json
 import os
@@ -10,7 +11,7 @@ import subprocess
 
 import pytest
 
-from conftest import PY, ROOT, SCTPROF, clean_env
+from conftest import PY, SCTPROF, clean_env
 from kinds import (CASES, FOREVER, RAW, WORK, artifacts, fakes_env, interpreter,
                    make_venv, manifest, run_case, run_folder, sctprof_argv, sha256,
                    wait_for_line)
@@ -217,13 +218,38 @@ def test_missing_tool_is_one_line(tmp_path):
     assert "py-spy" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_unsupported_kind_gives_the_matrix_reason(tmp_path):
-    """Only scalene installed for this interpreter and a kind it cannot serve: the
-    compatibility matrix's reason, not a tool's stack trace."""
-    if not os.path.exists(os.path.join(ROOT, "data", "compat-matrix.yaml")):
-        pytest.skip("the compatibility matrix (data/compat-matrix.yaml) is not on this branch")
-    r = subprocess.run([SCTPROF, "run", "-p", "timeline", "-o", str(tmp_path / "o"), "--",
-                        PY, WORK, "0"], env=clean_env(), capture_output=True, text=True)
+@pytest.fixture(scope="module")
+def venv_3110(tmp_path_factory):
+    """A venv that says it is Python 3.11.0 (pyvenv.cfg, where sctprof reads the version)
+    with Debian's scalene installed in it: scalene excludes 3.11.0 (requires-python
+    != 3.11.0), and the matrix says so."""
+    path = str(tmp_path_factory.mktemp("venv3110") / "v")
+    python = make_venv(path)
+    cfg = os.path.join(path, "pyvenv.cfg")
+    with open(cfg) as f:
+        text = f.read()
+    with open(cfg, "w") as f:
+        f.write("".join("version = 3.11.0\n" if l.startswith("version") else l
+                        for l in text.splitlines(True)))
+    site = glob.glob(os.path.join(path, "lib", "python3*", "site-packages"))[0]
+    for entry in ("memray", "memray-1.20.0.dist-info"):   # memory: scalene only
+        os.unlink(os.path.join(site, entry))
+    for entry in ("scalene", "scalene-1.5.16.egg-info"):
+        os.symlink(os.path.join("/usr/lib/python3/dist-packages", entry),
+                   os.path.join(site, entry))
+    return python
+
+
+@pytest.mark.parametrize("kind", ["memory", "scalene"])
+def test_unsupported_kind_gives_the_matrix_reason(venv_3110, tmp_path, kind):
+    """The only installed tool for the kind (scalene) does not work on the interpreter's
+    Python: the compatibility matrix's reason in one line, no tool started, no trace."""
+    r = subprocess.run([SCTPROF, "run", "-p", kind, "-o", str(tmp_path / "o"), "--",
+                        venv_3110, WORK, "0"], env=clean_env(), capture_output=True,
+                       text=True)
     assert r.returncode == 69, r.stderr
-    assert "Traceback" not in r.stderr
-    assert len([l for l in r.stderr.splitlines() if l.startswith("sctprof:")]) >= 1
+    assert "Traceback" not in r.stderr and "Scalene" not in r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    assert "scalene excludes Python 3.11.0" in lines[0]
+    assert not os.path.exists(tmp_path / "o")

@@ -1,6 +1,7 @@
 """Stand-in for memray 1.20.0 (bloomberg/memray), which cannot be installed on these
-machines (no PyPI). Run as `python -m memray` from an interpreter that has this folder
-on its path (the tests give a venv a .pth file pointing here, as an installation would).
+machines (no PyPI). Run as `python -m memray` from an interpreter that has it in its
+site-packages (the tests link this folder and its .dist-info into a venv's, as an
+installation would).
 
 Reproduced from memray's source at v1.20.0, for what sctprof relies on:
 

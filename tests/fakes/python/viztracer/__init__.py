@@ -1,7 +1,7 @@
 """Stand-in for VizTracer 1.1.1 (gaogaotiantian/viztracer), which cannot be installed on
-these machines (no PyPI). Run as `python -m viztracer` from an interpreter that has this
-folder on its path (the tests give a venv a .pth file pointing here, as an installation
-would).
+these machines (no PyPI). Run as `python -m viztracer` from an interpreter that has it in
+its site-packages (the tests link this folder and its .dist-info into a venv's, as an
+installation would).
 
 Reproduced from viztracer 1.1.1 (src/viztracer/main.py, viztracer.py, snaptrace.c) for
 what sctprof relies on:

@@ -23,3 +23,5 @@ int cmd_usage_error(const struct cmd *c, const char *fmt, ...) __attribute__((fo
 
 /* The table, NULL-terminated, for main.c and for `sctprof hook` completion. */
 extern const struct cmd *const commands[];
+/* The head of `sctprof --help`: the program's synopsis (global options), for completion. */
+extern const char main_usage_head[];

@@ -20,6 +20,7 @@ extern const struct cmd cmd_diff;
 extern const struct cmd cmd_upload;
 extern const struct cmd cmd_check;
 extern const struct cmd cmd_matrix;
+extern const struct cmd cmd_hook;
 extern const struct cmd cmd_split_stderr;
 
 const struct cmd *const commands[] = {
@@ -31,11 +32,12 @@ const struct cmd *const commands[] = {
 	&cmd_upload,
 	&cmd_check,
 	&cmd_matrix,
+	&cmd_hook,
 	&cmd_split_stderr,
 	NULL,
 };
 
-static const char main_usage_head[] =
+const char main_usage_head[] =
 	"usage: sctprof [--version] [--help] [-v|--verbose] [-q|--quiet] COMMAND [ARGS]\n"
 	"\n"
 	"Profile a Python test run (SCT, pytest, any script) and keep everything it produced.\n"

@@ -3,6 +3,7 @@
 #include "duration.h"
 #include "error.h"
 #include "exitcode.h"
+#include "inject.h"
 #include "log.h"
 #include "runner.h"
 #include "strv.h"
@@ -13,6 +14,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char usage[] =
 	"usage: sctprof run [OPTIONS] -- COMMAND [ARG...]\n"
@@ -40,6 +42,15 @@ static const char usage[] =
 	"                         http(s) PUT URL; see 'sctprof upload --help')\n"
 	"      --upload-endpoint URL  S3-compatible store for --upload (default $AWS_ENDPOINT_URL)\n"
 	"      --upload-cacert FILE   CA certificates for --upload\n"
+	"      --inject           COMMAND need not be Python (bash -c \"...\"): profile every\n"
+	"                         Python process under it whose program matches, each into\n"
+	"                         its own file (profile.PID.stats); kinds cprofile, memory,\n"
+	"                         timeline, sampling\n"
+	"      --inject-match PAT programs to profile with --inject, comma-separated globs\n"
+	"                         on the script's name or the -m module (repeatable; default\n"
+	"                         " INJECT_MATCH_DEFAULT ")\n"
+	"      --best-effort      when profiling cannot be set up, say so on one line and\n"
+	"                         run COMMAND unprofiled\n"
 	"  -h, --help             this text\n"
 	"\n"
 	"The tool is the first of the kind's list (see 'sctprof check') that is installed for\n"
@@ -51,7 +62,10 @@ static const char usage[] =
 	"then SIGKILL 5 s later; the profile and bundle are still written.\n"
 	"\n"
 	"With --upload, a failed upload is reported and, when the test itself passed, gives\n"
-	"sctprof's exit status (75 unreachable, 76 refused); a failing test's status wins.\n";
+	"sctprof's exit status (75 unreachable, 76 refused); a failing test's status wins.\n"
+	"\n"
+	"Within a run (SCTPROF_ACTIVE is set) a nested 'run --inject' runs COMMAND as it is,\n"
+	"and a nested 'run' keeps the outer run's --inject hook out of what it profiles.\n";
 
 extern const struct cmd cmd_run;
 
@@ -59,6 +73,7 @@ enum {
 	OPT_FORMAT = 256, OPT_NO_ARCHIVE, OPT_PYTHON, OPT_THREADS, OPT_TOOL, OPT_TOOL_ARG,
 	OPT_TIMEOUT, OPT_GRACE, OPT_POST_TIMEOUT, OPT_SUBPROCESSES, OPT_FORCE, OPT_MATRIX,
 	OPT_UPLOAD, OPT_UPLOAD_ENDPOINT, OPT_UPLOAD_CACERT,
+	OPT_INJECT, OPT_INJECT_MATCH, OPT_BEST_EFFORT,
 };
 
 static const struct option options[] = {
@@ -79,9 +94,21 @@ static const struct option options[] = {
 	{ "upload", required_argument, NULL, OPT_UPLOAD },
 	{ "upload-endpoint", required_argument, NULL, OPT_UPLOAD_ENDPOINT },
 	{ "upload-cacert", required_argument, NULL, OPT_UPLOAD_CACERT },
+	{ "inject", no_argument, NULL, OPT_INJECT },
+	{ "inject-match", required_argument, NULL, OPT_INJECT_MATCH },
+	{ "best-effort", no_argument, NULL, OPT_BEST_EFFORT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
+
+/* Runs the command itself, in place of sctprof: --best-effort after a failed set-up, and
+ * a nested --inject run. Returns only when exec failed, with the shell's status. */
+static int exec_command(char *const *command)
+{
+	execvp(command[0], command);
+	log_error("cannot run '%s': %s", command[0], strerror(errno));
+	return errno == ENOENT ? 127 : 126;
+}
 
 static int run_main(int argc, char **argv)
 {
@@ -95,7 +122,8 @@ static int run_main(int argc, char **argv)
 		.foreground = true,
 	};
 	struct run_result res = { 0 };
-	struct strv tool_args = STRV_INIT;
+	struct strv tool_args = STRV_INIT, matches = STRV_INIT;
+	bool best_effort = false;
 	const char *env_out = getenv("SCTPROF_OUTPUT_DIR");
 	struct upload_opts uo = { 0 };
 	const char *upload_url = NULL;
@@ -137,6 +165,16 @@ static int run_main(int argc, char **argv)
 		case OPT_SUBPROCESSES:
 			o.subprocesses = true;
 			break;
+		case OPT_INJECT:
+			o.inject = true;
+			break;
+		case OPT_INJECT_MATCH:
+			if (strv_push(&matches, optarg) < 0)
+				return EXIT_SOFTWARE;
+			break;
+		case OPT_BEST_EFFORT:
+			best_effort = true;
+			break;
 		case OPT_FORCE:
 			o.force = true;
 			break;
@@ -168,6 +206,7 @@ static int run_main(int argc, char **argv)
 			break;
 		case 'h':
 			strv_free(&tool_args);
+			strv_free(&matches);
 			return cmd_help(self);
 		case ':':
 			return cmd_usage_error(self, "option '%s' needs a value", argv[optind - 1]);
@@ -178,23 +217,66 @@ static int run_main(int argc, char **argv)
 	/* The kind is checked against the matrix's kinds by the runner. */
 	if (upload_url && o.no_archive) {
 		strv_free(&tool_args);
+		strv_free(&matches);
 		return cmd_usage_error(self, "--upload needs a bundle: drop --no-archive");
 	}
 	if (optind > argc || strcmp(argv[optind - 1], "--") != 0) {
 		strv_free(&tool_args);
+		strv_free(&matches);
 		return cmd_usage_error(self, optind < argc ? "put '--' before the command ('%s')"
 				       : "no command given%s", optind < argc ? argv[optind] : "");
 	}
 	if (optind >= argc) {
 		strv_free(&tool_args);
+		strv_free(&matches);
 		return cmd_usage_error(self, "no command after '--'");
 	}
 	o.command = argv + optind;
 	o.n_command = argc - optind;
 	o.tool_args = strv_argv(&tool_args);
 	o.n_tool_args = tool_args.n;
+	if (matches.n > 0 && !o.inject) {
+		strv_free(&tool_args);
+		strv_free(&matches);
+		return cmd_usage_error(self, "--inject-match needs --inject");
+	}
+	if (o.inject && (o.python || o.tool)) {
+		strv_free(&tool_args);
+		strv_free(&matches);
+		return cmd_usage_error(self, "%s cannot be used with --inject: each process is "
+				       "profiled in its own interpreter", o.python ? "--python" : "--tool");
+	}
+	if (o.inject && getenv("SCTPROF_ACTIVE") && *getenv("SCTPROF_ACTIVE")) {
+		/* One bundle per run: the outer run's hook already covers this command. */
+		log_warn("already inside the profiled run '%s': running the command as it is",
+			 getenv("SCTPROF_ACTIVE"));
+		strv_free(&tool_args);
+		strv_free(&matches);
+		return exec_command(o.command);
+	}
+	if (matches.n > 0) {
+		/* Repeated --inject-match values join into one comma-separated list. */
+		char *joined = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&joined, &len);
+		for (size_t i = 0; f && i < matches.n; i++)
+			fprintf(f, "%s%s", i ? "," : "", matches.v[i]);
+		if (!f || fclose(f) != 0 || strv_consume(&matches, joined) < 0) {
+			strv_free(&tool_args);
+			strv_free(&matches);
+			return EXIT_SOFTWARE;
+		}
+		o.inject_match = matches.v[matches.n - 1];
+	}
 
 	r = runner_run(&o, &res, &code);
+	if (r < 0 && best_effort && !res.started) {
+		log_warn("%s; running the command unprofiled", err_msg_for(r));
+		run_result_free(&res);
+		strv_free(&tool_args);
+		strv_free(&matches);
+		return exec_command(o.command);
+	}
 	if (r < 0)
 		log_error("%s", err_msg_for(r));
 	if (res.bundle)
@@ -212,6 +294,7 @@ static int run_main(int argc, char **argv)
 	}
 	run_result_free(&res);
 	strv_free(&tool_args);
+	strv_free(&matches);
 	return code;
 }
 

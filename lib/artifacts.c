@@ -66,7 +66,11 @@ void artifact_hex(const struct artifact *a, char out[65])
 
 static bool left_out(const char *name)
 {
-	return !strcmp(name, "manifest.json") || strstr(name, ".tmp-") != NULL;
+	/* .proc-PID: a record of `run --inject` (lib/inject.h) holding a command line as it
+	 * was, secrets and all; the manifest has it redacted. One left behind by a run that
+	 * was killed must not reach a bundle made later with `sctprof bundle`. */
+	return !strcmp(name, "manifest.json") || strstr(name, ".tmp-") != NULL ||
+	       !strncmp(name, ".proc-", 6);
 }
 
 static int add(struct artifact_list *l, const char *name, uint64_t size)

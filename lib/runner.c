@@ -6,6 +6,7 @@
 #include "error.h"
 #include "exitcode.h"
 #include "fsutil.h"
+#include "inject.h"
 #include "log.h"
 #include "manifest.h"
 #include "matrix.h"
@@ -162,6 +163,37 @@ static json_t *argv_json(char *const *argv, int n)
 	return a;
 }
 
+/* --inject: the command as it is, with the start-up hook armed in its environment. */
+static int inject_command(const struct run_opts *o, struct tool_run *tr)
+{
+	struct inject_opts io = {
+		.kind = tr->kind,
+		.run_dir = tr->run_dir,
+		.hook_dir = tr->data_dir,
+		.match = o->inject_match ? o->inject_match : INJECT_MATCH_DEFAULT,
+		.all_threads = o->all_threads,
+	};
+	int r;
+
+	if (o->n_tool_args > 0)
+		return err_set(EINVAL, "--tool-arg cannot be used with --inject");
+	r = strv_extend(&tr->argv, o->command, (size_t)o->n_command);
+	return r < 0 ? r : inject_env(&io, &tr->env);
+}
+
+/* The "inject" object of manifest.json. */
+static json_t *inject_json(const struct run_opts *o, json_t *procs)
+{
+	return json_pack("{s:s, s:O}", "match", o->inject_match ? o->inject_match : INJECT_MATCH_DEFAULT,
+			 "processes", procs ? procs : json_null());
+}
+
+/* A fact of the first process profiled: the command itself is not Python. */
+static const char *first_proc(json_t *procs, const char *key)
+{
+	return json_string_value(json_object_get(json_array_get(procs, 0), key));
+}
+
 /* sctprof attach: the running process's interpreter. /proc/PID/exe is the real binary,
  * which for a venv's python is the base interpreter without the venv's packages (where
  * the profiler may be installed); so the path the process was started as (argv[0]) is
@@ -259,7 +291,8 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	struct post post = { 0 };
 	struct artifact_list arts = { 0 };
 	struct run_result res = { 0 };
-	const struct plugin *plugin;
+	const struct plugin *plugin = NULL;
+	json_t *procs = NULL;
 	struct pyinfo py = { 0 };
 	struct matrix *mx = NULL;
 	struct verdict verdict = { 0 };
@@ -269,71 +302,78 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	json_t *m = NULL;
 	int r, code = EXIT_SOFTWARE;
 
-	/* 1. The target (or the process to attach to), its interpreter, the tool the matrix
-	 * picks for the kind. */
-	if (o->attach_pid > 0)
-		r = attach_target(o->attach_pid, o->python, &t);
-	else
-		r = target_resolve(o->command, o->n_command, o->python, &t);
-	if (r < 0) {
-		code = (r == -ENOENT && strstr(err_msg_for(r), "interpreter")) || r == -ESRCH ?
-		       EXIT_NOINPUT : EXIT_USAGE;
-		goto out;
+	/* 1. The target, its interpreter, the tool the matrix picks for the kind; with
+	 * --inject only the kind: the command runs as it is, and each Python process under it
+	 * is profiled by its own interpreter (lib/inject.h). */
+	if (o->inject) {
+		kind = o->kind ? o->kind : "cprofile";
+		r = inject_kind_check(kind);
+		if (r < 0) {
+			code = EXIT_USAGE;
+			goto out;
+		}
+	} else {
+		/* sctprof attach: the running process stands for the target. */
+		if (o->attach_pid > 0)
+			r = attach_target(o->attach_pid, o->python, &t);
+		else
+			r = target_resolve(o->command, o->n_command, o->python, &t);
+		if (r < 0) {
+			code = (r == -ENOENT && strstr(err_msg_for(r), "interpreter")) ||
+			       r == -ESRCH ? EXIT_NOINPUT : EXIT_USAGE;
+			goto out;
+		}
+		r = python_probe(t.python, t.origin, &py);
+		if (r < 0) {
+			code = r == -ENOENT ? EXIT_NOINPUT : r == -ENOMEM ? EXIT_SOFTWARE : EXIT_USAGE;
+			goto out;
+		}
+		for (size_t i = 0; i < py.n_findings; i++)
+			log_debug("%s: %s (hint: %s)", py.findings[i].code, py.findings[i].message,
+				  py.findings[i].hint);
+		r = matrix_load(matrix_default_path(o->matrix), &mx);
+		if (r < 0) {
+			code = matrix_failure_code(r);
+			goto out;
+		}
+		if (o->attach_pid > 0 && o->tool && plugin_find(o->tool) &&
+		    !plugin_find(o->tool)->attach) {
+			r = err_set(EINVAL, "tool '%s' cannot attach to a running process", o->tool);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		mx->has_backend = o->attach_pid > 0 ? backend_attaches : backend_serves;
+		kind = o->kind ? o->kind : o->tool ? NULL : "cprofile";
+		r = matrix_choose(mx, kind, &py, python_host_platform(), o->tool, o->force, &verdict);
+		if (r < 0) {
+			code = r == -EINVAL ? EXIT_USAGE : r == -ENOMEM ? EXIT_SOFTWARE : EXIT_UNAVAILABLE;
+			goto out;
+		}
+		have_verdict = true;
+		kind = verdict.kind ? verdict.kind : kind;
+		if (!kind) {
+			r = err_set(EINVAL, "no kind of the matrix lists tool '%s'; name one with --profile",
+				    o->tool);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		plugin = plugin_find(verdict.tool);
+		if (!plugin) {
+			r = err_set(ENOSYS, "'%s' has no backend in this build of sctprof", verdict.tool);
+			code = EXIT_UNAVAILABLE;
+			goto out;
+		}
+		if (verdict.status == COMPAT_UNSUPPORTED)
+			log_warn("running %s on Python %s although the matrix says it does not work "
+				 "(--force): %s%s%s", verdict.tool, verdict.python_version,
+				 verdict.reason ? verdict.reason : "unsupported",
+				 verdict.issue ? "; tracking " : "", verdict.issue ? verdict.issue : "");
+		else if (verdict.status == COMPAT_UNTESTED)
+			log_warn("%s is untested on Python %s: %s%s%s", verdict.tool, verdict.python_version,
+				 verdict.reason ? verdict.reason : "no row of the matrix says it works",
+				 verdict.issue ? "; tracking " : "", verdict.issue ? verdict.issue : "");
+		pyver = py.version;
 	}
-	r = python_probe(t.python, t.origin, &py);
-	if (r < 0) {
-		code = r == -ENOENT ? EXIT_NOINPUT : r == -ENOMEM ? EXIT_SOFTWARE : EXIT_USAGE;
-		goto out;
-	}
-	for (size_t i = 0; i < py.n_findings; i++)
-		log_debug("%s: %s (hint: %s)", py.findings[i].code, py.findings[i].message,
-			  py.findings[i].hint);
-	r = matrix_load(matrix_default_path(o->matrix), &mx);
-	if (r < 0) {
-		code = matrix_failure_code(r);
-		goto out;
-	}
-	if (o->attach_pid > 0 && o->tool && plugin_find(o->tool) && !plugin_find(o->tool)->attach) {
-		r = err_set(EINVAL, "tool '%s' cannot attach to a running process", o->tool);
-		code = EXIT_USAGE;
-		goto out;
-	}
-	mx->has_backend = o->attach_pid > 0 ? backend_attaches : backend_serves;
-	kind = o->kind ? o->kind : o->tool ? NULL : "cprofile";
-	r = matrix_choose(mx, kind, &py, python_host_platform(), o->tool, o->force, &verdict);
-	if (r < 0) {
-		code = r == -EINVAL ? EXIT_USAGE : r == -ENOMEM ? EXIT_SOFTWARE : EXIT_UNAVAILABLE;
-		goto out;
-	}
-	have_verdict = true;
-	kind = verdict.kind ? verdict.kind : kind;
-	if (!kind) {
-		r = err_set(EINVAL, "no kind of the matrix lists tool '%s'; name one with --profile",
-			    o->tool);
-		code = EXIT_USAGE;
-		goto out;
-	}
-	plugin = plugin_find(verdict.tool);
-	if (!plugin) {
-		r = err_set(ENOSYS, "'%s' has no backend in this build of sctprof", verdict.tool);
-		code = EXIT_UNAVAILABLE;
-		goto out;
-	}
-	if (o->attach_pid > 0 && !plugin->attach) {
-		r = err_set(EINVAL, "tool '%s' cannot attach to a running process", plugin->name);
-		code = EXIT_USAGE;
-		goto out;
-	}
-	if (verdict.status == COMPAT_UNSUPPORTED)
-		log_warn("running %s on Python %s although the matrix says it does not work "
-			 "(--force): %s%s%s", verdict.tool, verdict.python_version,
-			 verdict.reason ? verdict.reason : "unsupported",
-			 verdict.issue ? "; tracking " : "", verdict.issue ? verdict.issue : "");
-	else if (verdict.status == COMPAT_UNTESTED)
-		log_warn("%s is untested on Python %s: %s%s%s", verdict.tool, verdict.python_version,
-			 verdict.reason ? verdict.reason : "no row of the matrix says it works",
-			 verdict.issue ? "; tracking " : "", verdict.issue ? verdict.issue : "");
-	pyver = py.version;
 
 	/* 2. The run folder. */
 	r = runid_create_dir(o->output_dir, time(NULL), kind, getenv("SCT_TEST_ID"),
@@ -342,7 +382,7 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 		code = EXIT_CANTCREAT;
 		goto out;
 	}
-	res.tool = strdup(plugin->name);
+	res.tool = strdup(plugin ? plugin->name : "inject");
 	res.kind = strdup(kind);
 	if (asprintf(&status_file, "%s/.status-%d", res.run_dir, (int)getpid()) < 0) {
 		status_file = NULL;
@@ -351,7 +391,7 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	}
 
 	/* 3. The profiler, supervised. */
-	snprintf(data_dir, sizeof(data_dir), "%s",
+	snprintf(data_dir, sizeof(data_dir), "%s", !plugin ? data_path("inject") :
 		 data_path(plugin->folder ? plugin->folder : plugin->name));
 	tr.kind = kind;
 	tr.target = o->attach_pid > 0 ? NULL : &t;
@@ -368,7 +408,16 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	tr.tool_args = o->tool_args;
 	tr.n_tool_args = o->n_tool_args;
 	tr.status_file = status_file;
-	r = o->attach_pid > 0 ? plugin->attach(&tr) : plugin->command(&tr);
+	if (!plugin)
+		r = inject_command(o, &tr);
+	else
+		r = o->attach_pid > 0 ? plugin->attach(&tr) : plugin->command(&tr);
+	/* Nested shells and nested sctprof runs see that this run is in charge; a run that
+	 * is not --inject disarms an outer run's hook for what it starts. */
+	if (r >= 0)
+		r = strv_pushf(&tr.env, "SCTPROF_ACTIVE=%s", res.run_id);
+	if (r >= 0 && !o->inject)
+		r = strv_push(&tr.env, "SCTPROF_INJECT=");
 	if (r < 0) {
 		/* Nothing ran: the empty run folder is not a result to point at. */
 		if (rmdir(res.run_dir) == 0) {
@@ -390,6 +439,7 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 			.foreground = o->foreground,
 		};
 		r = supervise_run(&so, &sres);
+		res.started = r >= 0;
 	}
 	if (r < 0) {
 		code = r == -ENOENT ? EXIT_UNAVAILABLE : EXIT_OSERR;
@@ -403,7 +453,7 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 		if (sres.how == END_STOPPED && WIFSIGNALED(sres.wait_status) &&
 		    WTERMSIG(sres.wait_status) == SIGINT)
 			res.exit_status = 0;
-	} else if (plugin->exit_status) {
+	} else if (plugin && plugin->exit_status) {
 		int st;
 		if (plugin->exit_status(&tr, sres.wait_status, &st) == 0)
 			res.exit_status = st;
@@ -418,8 +468,13 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 
 	/* 4. Post-processing: bounded, recorded, never fatal. */
 	post_init(&post, res.run_dir, o->post_timeout);
-	if (plugin->post)
+	if (o->inject) {
+		int rc = inject_collect(res.run_dir, kind, o->inject_match ? o->inject_match :
+					INJECT_MATCH_DEFAULT, &post, &procs);
+		post_record(&post, "inject-summary", rc, NULL);
+	} else if (plugin->post) {
 		plugin->post(&tr, &post);
+	}
 
 	/* 5. The manifest. */
 	if (!getcwd(cwd, sizeof(cwd)))
@@ -428,17 +483,28 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	json_object_set_new(m, "sctprof_version", json_string(SCTPROF_VERSION));
 	json_object_set_new(m, "run_id", json_string(res.run_id));
 	json_object_set_new(m, "kind", json_string(kind));
-	json_object_set_new(m, "tool", json_pack("{s:s, s:s?}", "name", plugin->name,
-						 "version", tr.tool_version ? tr.tool_version : pyver));
-	json_object_set_new(m, "python", json_pack("{s:s, s:s?}", "path", t.python, "version", pyver));
-	json_object_set_new(m, "verdict", verdict_to_json(&verdict));
+	if (plugin) {
+		json_object_set_new(m, "tool", json_pack("{s:s, s:s?}", "name", plugin->name,
+							 "version", tr.tool_version ? tr.tool_version : pyver));
+		json_object_set_new(m, "python", json_pack("{s:s, s:s?}", "path", t.python, "version", pyver));
+		json_object_set_new(m, "verdict", verdict_to_json(&verdict));
+	} else {
+		json_object_set_new(m, "tool", json_pack("{s:s?, s:s?, s:s}", "name", first_proc(procs, "tool"),
+							 "version", first_proc(procs, "tool_version"),
+							 "mode", "inject"));
+		json_object_set_new(m, "python", json_pack("{s:s?, s:s?}", "path", first_proc(procs, "python"),
+							   "version", first_proc(procs, "python_version")));
+	}
 	if (o->attach_pid > 0) {
 		json_object_set_new(m, "argv", attach_argv_json(o->attach_pid));
 		json_object_set_new(m, "target", json_pack("{s:i, s:s, s:f}", "attached_pid",
 			o->attach_pid, "python", t.python, "duration_seconds", o->duration));
 	} else {
 		json_object_set_new(m, "argv", argv_json(o->command, o->n_command));
-		json_object_set_new(m, "target", target_json(&t));
+		if (plugin)
+			json_object_set_new(m, "target", target_json(&t));
+		else
+			json_object_set_new(m, "inject", inject_json(o, procs));
 	}
 	json_object_set_new(m, "threads", json_string(o->all_threads ? "all" : "main"));
 	json_object_set_new(m, "cwd", json_string(cwd));
@@ -506,6 +572,7 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	code = res.exit_status;
 out:
 	post_done(&post);
+	json_decref(procs);
 	json_decref(m);
 	artifacts_free(&arts);
 	strv_free(&tr.argv);

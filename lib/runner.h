@@ -25,6 +25,10 @@ struct run_opts {
 	size_t n_tool_args;
 	double grace, kill_after, timeout, post_timeout;
 	bool foreground;
+	bool inject;                  /* --inject: run the command as it is, and start the
+	                               * profiler inside every matching Python process
+	                               * under it (lib/inject.h) */
+	const char *inject_match;     /* --inject-match patterns, comma-separated, or NULL */
 	/* sctprof attach: profile this running process instead of starting command (which
 	 * is then NULL), for duration seconds (0: until it exits or the run is stopped),
 	 * with a backend that has an attach hook. */
@@ -40,6 +44,8 @@ struct run_result {
 	char *bundle;                 /* NULL with --no-archive or when bundling failed */
 	char *tool;
 	char *kind;                   /* the kind run (o->kind, or the one --tool implied) */
+	bool started;                 /* the command was started (a failure before it was
+	                               * leaves it unrun; `run --best-effort` then runs it) */
 };
 
 /* The known profile kinds, NULL-terminated. */

@@ -22,11 +22,16 @@ import signal
 import sys
 import threading
 
-import cProfile
 import runpy  # imported before profiling starts, so that it does not show as the
 import pkgutil  # program's own work (run_path imports pkgutil lazily)
 
-_MONITORING = sys.version_info >= (3, 12)
+# The profiler itself is shared with `sctprof run --inject` (sctprof_cprofile.py beside
+# this file). Found by this file's own folder: sys.path[0] is not it under -P or -I.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    import sctprof_cprofile
+finally:
+    del sys.path[0]
 
 
 class _Terminated(BaseException):
@@ -54,60 +59,6 @@ def _parse(argv):
     if not opts["output"] or not rest:
         sys.exit("sctprof launcher: usage: --output FILE -- PROGRAM [ARG...]")
     return opts, rest
-
-
-class _Profiles:
-    """One profiler per thread (before 3.12), or one for the interpreter (3.12+)."""
-
-    def __init__(self, all_threads):
-        self.all_threads = all_threads
-        self.lock = threading.Lock()
-        self.profiles = []
-        self.main = cProfile.Profile()
-        self.profiles.append(self.main)
-
-    def _thread_hook(self, frame, event, arg):
-        # Called once in each new thread as its profile function; replace it with a
-        # profiler of that thread's own.
-        sys.setprofile(None)
-        prof = cProfile.Profile()
-        with self.lock:
-            self.profiles.append(prof)
-        prof.enable()
-
-    def start(self):
-        if self.all_threads and not _MONITORING:
-            threading.setprofile(self._thread_hook)
-        self.main.enable()
-
-    def stop(self):
-        threading.setprofile(None)
-        self.main.disable()
-
-    def dump(self, path):
-        import marshal
-        import pstats
-
-        with self.lock:
-            profs = list(self.profiles)
-        stats = None
-        for prof in profs:
-            # snapshot_stats() reads the profiler without disabling it: disable() would
-            # act on the calling thread, not on the thread the profiler belongs to.
-            prof.snapshot_stats()
-            if not prof.stats:
-                continue
-            if stats is None:
-                stats = pstats.Stats(prof)
-            else:
-                stats.add(prof)
-        tmp = "%s.tmp-%d" % (path, os.getpid())
-        with open(tmp, "wb") as f:
-            marshal.dump(stats.stats if stats else {}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        return stats
 
 
 def _set_path0(mode, target):
@@ -172,13 +123,13 @@ def main():
     output = os.path.abspath(opts["output"])
     summary = os.path.abspath(opts["summary"]) if opts["summary"] else None
     pid = os.getpid()
-    if opts["threads"] == "main" and _MONITORING:
+    if opts["threads"] == "main" and sctprof_cprofile.MONITORING:
         sys.stderr.write("sctprof: warning: from Python 3.12 cProfile observes every "
                          "thread; --threads=main cannot narrow it\n")
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _on_sigterm)
 
-    profiles = _Profiles(opts["threads"] != "main")
+    profiles = sctprof_cprofile.Profiles(opts["threads"] != "main")
     status, die_of = 0, None
     profiles.start()
     try:
@@ -212,12 +163,7 @@ def main():
     try:
         stats = profiles.dump(output)
         if summary:
-            with open(summary, "w") as f:
-                if stats is not None:
-                    stats.stream = f
-                    stats.sort_stats("cumulative").print_stats(30)
-                else:
-                    f.write("no profile data: the program ran no Python code\n")
+            sctprof_cprofile.write_summary(stats, summary)
     except OSError as e:
         sys.stderr.write("sctprof: cannot write profile %r: %s\n" % (output, e.strerror))
         if status == 0 and die_of is None:

@@ -44,6 +44,8 @@ static const char usage[] =
 	"stopped with Ctrl-C), or sctprof's 64..79. Attaching needs ptrace rights over the\n"
 	"process (same user and kernel.yama.ptrace_scope 0, or CAP_SYS_PTRACE).\n";
 
+#ifndef SCTPROF_FRONT /* the engine only: see cmd/cmd.h */
+
 extern const struct cmd cmd_attach;
 
 enum {
@@ -207,9 +209,11 @@ out:
 	return code;
 }
 
+#endif /* SCTPROF_FRONT */
+
 const struct cmd cmd_attach = {
 	.name = "attach",
 	.summary = "profile a Python test that is already running",
 	.usage = usage,
-	.run = attach_main,
+	.run = CMD_ENGINE(attach_main),
 };

@@ -67,6 +67,8 @@ static const char usage[] =
 	"Within a run (SCTPROF_ACTIVE is set) a nested 'run --inject' runs COMMAND as it is,\n"
 	"and a nested 'run' keeps the outer run's --inject hook out of what it profiles.\n";
 
+#ifndef SCTPROF_FRONT /* the engine only: see cmd/cmd.h */
+
 extern const struct cmd cmd_run;
 
 enum {
@@ -298,9 +300,11 @@ static int run_main(int argc, char **argv)
 	return code;
 }
 
+#endif /* SCTPROF_FRONT */
+
 const struct cmd cmd_run = {
 	.name = "run",
 	.summary = "run a Python test under a profiler and bundle what it produced",
 	.usage = usage,
-	.run = run_main,
+	.run = CMD_ENGINE(run_main),
 };

@@ -29,18 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-const char *const run_kinds[] = {
-	"cprofile", "sampling", "memory", "timeline", "scalene", "imports", NULL
-};
-
-bool run_kind_known(const char *kind)
-{
-	for (size_t i = 0; run_kinds[i]; i++)
-		if (!strcmp(run_kinds[i], kind))
-			return true;
-	return false;
-}
-
 /* The matrix lists tools by kind; a tool is only usable here when this build has a
  * backend for it that serves the kind. */
 static bool backend_serves(const char *tool, const char *kind)

@@ -48,9 +48,7 @@ struct run_result {
 	                               * leaves it unrun; `run --best-effort` then runs it) */
 };
 
-/* The known profile kinds, NULL-terminated. */
-extern const char *const run_kinds[];
-bool run_kind_known(const char *kind);
+#include "kinds.h"
 
 /* Returns 0 when the run happened (whatever the test's status, in ret->exit_status), or
  * a negative errno with err_set() and *ret_code set to sctprof's own exit status. A

@@ -22,7 +22,7 @@
 #include "fsutil.h"
 #include "inject.h"
 #include "log.h"
-#include "runner.h"
+#include "kinds.h"
 #include "usage.h"
 #include "greeting.h"
 

@@ -74,7 +74,7 @@ static const struct {
 	int (*run)(int argc, char **argv);
 } subcommands[] = {
 	{ "validate", validate },
-	{ "refresh", cmd_matrix_refresh },
+	{ "refresh", CMD_ENGINE(cmd_matrix_refresh) },
 	{ NULL, NULL },
 };
 
@@ -86,7 +86,8 @@ static int matrix_main(int argc, char **argv)
 		return cmd_help(&cmd_matrix);
 	for (size_t i = 0; subcommands[i].name; i++)
 		if (!strcmp(argv[1], subcommands[i].name))
-			return subcommands[i].run(argc - 1, argv + 1);
+			return subcommands[i].run ? subcommands[i].run(argc - 1, argv + 1)
+						  : cmd_exec_engine();
 	return cmd_usage_error(&cmd_matrix, "unknown subcommand '%s'", argv[1]);
 }
 

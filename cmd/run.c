@@ -74,6 +74,8 @@ static const char usage[] =
 	"Within a run (SCTPROF_ACTIVE is set) a nested 'run --inject' runs COMMAND as it is,\n"
 	"and a nested 'run' keeps the outer run's --inject hook out of what it profiles.\n";
 
+#ifndef SCTPROF_FRONT /* the engine only: see cmd/cmd.h */
+
 extern const struct cmd cmd_run;
 
 enum {
@@ -322,9 +324,11 @@ out:
 	return code;
 }
 
+#endif /* SCTPROF_FRONT */
+
 const struct cmd cmd_run = {
 	.name = "run",
 	.summary = "run a Python test under a profiler and bundle what it produced",
 	.usage = usage,
-	.run = run_main,
+	.run = CMD_ENGINE(run_main),
 };

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef SCTPROF_FRONT /* the engine only: see cmd/cmd.h */
+
 static volatile sig_atomic_t cancelled;
 
 static void on_signal(int sig)
@@ -118,6 +120,8 @@ out:
 	return status;
 }
 
+#endif
+
 static const char usage[] =
 	"usage: sctprof upload [OPTIONS] BUNDLE URL\n"
 	"\n"
@@ -147,6 +151,8 @@ static const char usage[] =
 	"profile in ~/.aws/credentials. Proxies: http_proxy, https_proxy, no_proxy.\n"
 	"Exit status: 0, 64 usage, 66 no such bundle, 75 unreachable or still failing after\n"
 	"retries, 76 the server refused (or TLS verification failed), 78 no credentials.\n";
+
+#ifndef SCTPROF_FRONT
 
 const struct cmd cmd_upload;
 
@@ -233,9 +239,11 @@ static int run(int argc, char **argv)
 	return cmd_upload_bundle(argv[optind], argv[optind + 1], &o, no_record);
 }
 
+#endif /* SCTPROF_FRONT */
+
 const struct cmd cmd_upload = {
 	.name = "upload",
 	.summary = "send a bundle to S3 or an HTTP(S) URL",
 	.usage = usage,
-	.run = run,
+	.run = CMD_ENGINE(run),
 };

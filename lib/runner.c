@@ -30,18 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-const char *const run_kinds[] = {
-	"cprofile", "sampling", "memory", "timeline", "scalene", "imports", NULL
-};
-
-bool run_kind_known(const char *kind)
-{
-	for (size_t i = 0; run_kinds[i]; i++)
-		if (!strcmp(run_kinds[i], kind))
-			return true;
-	return false;
-}
-
 /* The matrix lists tools by kind; a tool is only usable here when this build has a
  * backend for it that serves the kind. */
 static bool backend_serves(const char *tool, const char *kind)
@@ -49,6 +37,14 @@ static bool backend_serves(const char *tool, const char *kind)
 	const struct plugin *p = plugin_find(tool);
 
 	return p && (!kind || plugin_serves(p, kind));
+}
+
+/* For sctprof attach: only backends that can attach to a running process. */
+static bool backend_attaches(const char *tool, const char *kind)
+{
+	const struct plugin *p = plugin_find(tool);
+
+	return backend_serves(tool, kind) && p->attach;
 }
 
 static int matrix_failure_code(int r)
@@ -221,6 +217,95 @@ static const char *first_proc(json_t *procs, const char *key)
 	return json_string_value(json_object_get(json_array_get(procs, 0), key));
 }
 
+/* sctprof attach: the running process's interpreter. /proc/PID/exe is the real binary,
+ * which for a venv's python is the base interpreter without the venv's packages (where
+ * the profiler may be installed); so the path the process was started as (argv[0]) is
+ * preferred when it leads to that same binary. --python overrides both. */
+static int attach_target(int pid, const char *python, struct target *ret)
+{
+	char path[PATH_MAX], exe[PATH_MAX], *cmdline = NULL, *chosen = NULL;
+	const char *origin = "the attached process";
+	ssize_t n;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n < 0)
+		return err_set(errno == ENOENT ? ESRCH : errno, "process %d: %s", pid,
+			       errno == ENOENT ? "no such process" : strerror(errno));
+	exe[n] = '\0';
+	if (python) {
+		chosen = path_lookup(python);
+		origin = "--python";
+		if (!chosen)
+			return err_set(ENOENT, "interpreter '%s' not found", python);
+	} else {
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+		if (read_file(path, 1 << 16, &cmdline, NULL) == 0 && cmdline[0]) {
+			char cwd_link[64], cwd[PATH_MAX], *cand = NULL, real[PATH_MAX];
+
+			if (cmdline[0] == '/') {
+				cand = strdup(cmdline);
+			} else if (strchr(cmdline, '/')) {
+				snprintf(cwd_link, sizeof(cwd_link), "/proc/%d/cwd", pid);
+				n = readlink(cwd_link, cwd, sizeof(cwd) - 1);
+				if (n > 0) {
+					cwd[n] = '\0';
+					if (asprintf(&cand, "%s/%s", cwd, cmdline) < 0)
+						cand = NULL;
+				}
+			} else {
+				cand = path_lookup(cmdline);
+			}
+			if (cand && realpath(cand, real) && !strcmp(real, exe))
+				chosen = cand;
+			else
+				free(cand);
+		}
+		if (!chosen)
+			chosen = strdup(exe);
+	}
+	if (!chosen) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (!is_python_name(chosen) && !is_python_name(exe)) {
+		r = err_set(ENOEXEC, "process %d runs '%s', not a Python interpreter", pid, exe);
+		goto out;
+	}
+	*ret = (struct target){ 0 };
+	ret->python = chosen;
+	chosen = NULL;
+	ret->origin = strdup(origin);
+	if (!ret->origin) {
+		target_free(ret);
+		r = -ENOMEM;
+	}
+out:
+	free(chosen);
+	free(cmdline);
+	return r;
+}
+
+/* The attached process's command line, redacted, for the manifest's argv. */
+static json_t *attach_argv_json(int pid)
+{
+	struct strv argv = STRV_INIT;
+	char path[64], *buf = NULL;
+	size_t len = 0;
+	json_t *a;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	if (read_file(path, 1 << 20, &buf, &len) == 0)
+		for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
+			if (strv_push(&argv, buf + i) < 0)
+				break;
+	a = argv_json(argv.v, (int)argv.n);
+	strv_free(&argv);
+	free(buf);
+	return a;
+}
+
 int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 {
 	struct target t = { 0 };
@@ -251,9 +336,14 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 			goto out;
 		}
 	} else {
-		r = target_resolve(o->command, o->n_command, o->python, &t);
+		/* sctprof attach: the running process stands for the target. */
+		if (o->attach_pid > 0)
+			r = attach_target(o->attach_pid, o->python, &t);
+		else
+			r = target_resolve(o->command, o->n_command, o->python, &t);
 		if (r < 0) {
-			code = (r == -ENOENT && strstr(err_msg_for(r), "interpreter")) ? EXIT_NOINPUT : EXIT_USAGE;
+			code = (r == -ENOENT && strstr(err_msg_for(r), "interpreter")) ||
+			       r == -ESRCH ? EXIT_NOINPUT : EXIT_USAGE;
 			goto out;
 		}
 		r = python_probe(t.python, t.origin, &py);
@@ -269,7 +359,13 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 			code = matrix_failure_code(r);
 			goto out;
 		}
-		mx->has_backend = backend_serves;
+		if (o->attach_pid > 0 && o->tool && plugin_find(o->tool) &&
+		    !plugin_find(o->tool)->attach) {
+			r = err_set(EINVAL, "tool '%s' cannot attach to a running process", o->tool);
+			code = EXIT_USAGE;
+			goto out;
+		}
+		mx->has_backend = o->attach_pid > 0 ? backend_attaches : backend_serves;
 		kind = o->kind ? o->kind : o->tool ? NULL : "cprofile";
 		r = matrix_choose(mx, kind, &py, python_host_platform(), o->tool, o->force, &verdict);
 		if (r < 0) {
@@ -303,8 +399,8 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	}
 
 	/* 2. The run folder. */
-	r = runid_create_dir(o->output_dir, time(NULL), kind, getenv("SCT_TEST_ID"), getpid(),
-			     &res.run_id, &res.run_dir);
+	r = runid_create_dir(o->output_dir, time(NULL), kind, getenv("SCT_TEST_ID"),
+			     o->attach_pid > 0 ? o->attach_pid : getpid(), &res.run_id, &res.run_dir);
 	if (r < 0) {
 		code = EXIT_CANTCREAT;
 		goto out;
@@ -321,7 +417,9 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	snprintf(data_dir, sizeof(data_dir), "%s", !plugin ? data_path("inject") :
 		 data_path(plugin->folder ? plugin->folder : plugin->name));
 	tr.kind = kind;
-	tr.target = &t;
+	tr.target = o->attach_pid > 0 ? NULL : &t;
+	tr.attach_pid = o->attach_pid;
+	tr.duration = o->duration;
 	tr.python = t.python;
 	tr.python_version = pyver;
 	tr.tool_path = verdict.executable;
@@ -333,7 +431,10 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	tr.tool_args = o->tool_args;
 	tr.n_tool_args = o->n_tool_args;
 	tr.status_file = status_file;
-	r = plugin ? plugin->command(&tr) : inject_command(o, &tr);
+	if (!plugin)
+		r = inject_command(o, &tr);
+	else
+		r = o->attach_pid > 0 ? plugin->attach(&tr) : plugin->command(&tr);
 	/* Nested shells and nested sctprof runs see that this run is in charge; a run that
 	 * is not --inject disarms an outer run's hook for what it starts. */
 	if (r >= 0)
@@ -341,7 +442,13 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	if (r >= 0 && !o->inject)
 		r = strv_push(&tr.env, "SCTPROF_INJECT=");
 	if (r < 0) {
-		code = EXIT_USAGE;
+		/* Nothing ran: the empty run folder is not a result to point at. */
+		if (rmdir(res.run_dir) == 0) {
+			free(res.run_dir);
+			free(res.run_id);
+			res.run_dir = res.run_id = NULL;
+		}
+		code = r == -ENOENT ? EXIT_UNAVAILABLE : EXIT_USAGE;
 		goto out;
 	}
 	log_debug("running: %s (%zu words)", tr.argv.v[0], tr.argv.n);
@@ -363,14 +470,20 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	}
 	supervise_count_signals();
 	res.exit_status = wait_status_to_exit(sres.wait_status);
-	if (plugin && plugin->exit_status) {
+	if (o->attach_pid > 0) {
+		/* Attached, the status is the profiler's: stopping it (Ctrl-C, a duration) is
+		 * how such a run normally ends, and the process is not ours to report on. */
+		if (sres.how == END_STOPPED && WIFSIGNALED(sres.wait_status) &&
+		    WTERMSIG(sres.wait_status) == SIGINT)
+			res.exit_status = 0;
+	} else if (plugin && plugin->exit_status) {
 		int st;
 		if (plugin->exit_status(&tr, sres.wait_status, &st) == 0)
 			res.exit_status = st;
 	}
 	/* A stopped run reports what stopped it (Jenkins' abort is a SIGTERM: 143), not how
 	 * the test died of the SIGINT sctprof forwarded; a timeout reports 124. */
-	if (sres.how == END_STOPPED)
+	if (sres.how == END_STOPPED && o->attach_pid <= 0)
 		res.exit_status = 128 + sres.stop_signal;
 	else if (sres.how == END_TIMEOUT)
 		res.exit_status = EXIT_TIMEOUT;
@@ -409,11 +522,17 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 		json_object_set_new(m, "python", json_pack("{s:s?, s:s?}", "path", first_proc(procs, "python"),
 							   "version", first_proc(procs, "python_version")));
 	}
-	json_object_set_new(m, "argv", argv_json(o->command, o->n_command));
-	if (plugin)
-		json_object_set_new(m, "target", target_json(&t));
-	else
-		json_object_set_new(m, "inject", inject_json(o, procs));
+	if (o->attach_pid > 0) {
+		json_object_set_new(m, "argv", attach_argv_json(o->attach_pid));
+		json_object_set_new(m, "target", json_pack("{s:i, s:s, s:f}", "attached_pid",
+			o->attach_pid, "python", t.python, "duration_seconds", o->duration));
+	} else {
+		json_object_set_new(m, "argv", argv_json(o->command, o->n_command));
+		if (plugin)
+			json_object_set_new(m, "target", target_json(&t));
+		else
+			json_object_set_new(m, "inject", inject_json(o, procs));
+	}
 	json_object_set_new(m, "threads", json_string(o->all_threads ? "all" : "main"));
 	json_object_set_new(m, "cwd", json_string(cwd));
 	json_object_set_new(m, "start", manifest_time(sres.started));

@@ -97,15 +97,16 @@ def sha256(path):
     return h.hexdigest()
 
 
-def check_extracted(folder, run_id):
+def check_extracted(folder, run_id, raw="profile.stats", usable=None):
     """An extracted bundle: RUN_ID/manifest.json parses, every artifact's size and
-    SHA-256 match the extracted file, profile.stats loads. Returns the manifest."""
+    SHA-256 match the extracted file, the raw profile (profile.stats by default) is
+    usable (pstats loads it by default). Returns the manifest."""
     root = os.path.join(folder, run_id)
     with open(os.path.join(root, "manifest.json")) as f:
         m = json.load(f)
     assert m["run_id"] == run_id
     names = {a["name"] for a in m["artifacts"]}
-    assert "profile.stats" in names
+    assert raw in names
     for a in m["artifacts"]:
         p = os.path.join(root, a["name"])
         assert os.path.getsize(p) == a["size"], a["name"]
@@ -115,7 +116,7 @@ def check_extracted(folder, run_id):
         for f in files:
             on_disk.add(os.path.relpath(os.path.join(d, f), root))
     assert on_disk == names | {"manifest.json"}
-    assert stats_loads(os.path.join(root, "profile.stats"))
+    assert (usable or stats_loads)(os.path.join(root, raw))
     return m
 
 

@@ -220,7 +220,7 @@ def test_stop_signal_keeps_profile(workdir, tool, sig):
     dest = workdir / "x"
     dest.mkdir()
     subprocess.run(["tar", "--zstd", "-xf", bundle, "-C", str(dest)], check=True)
-    check_extracted(dest, os.path.basename(run_dir))
+    check_extracted(dest, os.path.basename(run_dir), raw, usable)
 
 
 # ---------------------------------------------------------------- timeout, escalation

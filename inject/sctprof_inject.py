@@ -39,8 +39,10 @@ import signal
 import sys
 import time
 
+# Tool names as in the compatibility matrix and plugins/: sctprof asks that backend
+# (plugin->inject_views) for the views of each raw file.
 _RAW = {
-    "cprofile": ("cProfile", "profile.%d.stats"),
+    "cprofile": ("cprofile", "profile.%d.stats"),
     "memory": ("memray", "memray.%d.bin"),
     "timeline": ("viztracer", "trace.%d.json"),
     "sampling": ("py-spy", "profile.%d.speedscope.json"),

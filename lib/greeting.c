@@ -3,8 +3,6 @@
 #include "config.h"
 #include "error.h"
 #include "fsutil.h"
-#include "inject.h"
-#include "plugin.h"
 #include "python.h"
 #include "kinds.h"
 
@@ -22,58 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
-static char *venv_python(const char *dir)
-{
-	char p[PATH_MAX];
-
-	if (!dir || !*dir || snprintf(p, sizeof(p), "%s/bin/python", dir) >= (int)sizeof(p) ||
-	    access(p, X_OK) != 0)
-		return NULL;
-	return path_absolute(p);
-}
-
-/* python3 on PATH, pyenv's shims left out: they answer with whatever pyenv picks. */
-static char *path_python3(void)
-{
-	const char *path = getenv("PATH"), *p;
-	char buf[PATH_MAX];
-
-	for (p = path ? path : "/usr/local/bin:/usr/bin:/bin"; ; ) {
-		const char *end = strchrnul(p, ':');
-		int len = (int)(end - p);
-
-		char dir[PATH_MAX];
-
-		if (len > 0 && snprintf(dir, sizeof(dir), "%.*s", len, p) < (int)sizeof(dir) &&
-		    !python_is_shim_dir(dir) &&
-		    snprintf(buf, sizeof(buf), "%s/python3", dir) < (int)sizeof(buf) &&
-		    access(buf, X_OK) == 0)
-			return path_absolute(buf);
-		if (!*end)
-			return NULL;
-		p = end + 1;
-	}
-}
-
-/* The search order of python_find() (lib/python.h), without probing: the greeting's
- * cache is keyed by the interpreter, and finding it must not start it. */
+/* The search order of python_find() (lib/python.h), without starting anything: the
+ * greeting's cache is keyed by the interpreter. */
 char *greeting_python(void)
 {
-	char *py, *ver = NULL, dir[PATH_MAX];
+	char *py = NULL;
 
-	if ((py = venv_python(getenv("VIRTUAL_ENV"))) || (py = venv_python(getenv("UV_PROJECT_ENVIRONMENT"))))
-		return py;
-	if (read_file(".python-version", 256, &ver, NULL) == 0) {
-		ver[strcspn(ver, " \t\r\n")] = '\0';
-		if (*ver && snprintf(dir, sizeof(dir), ".venv-sct-%s", ver) < (int)sizeof(dir))
-			py = venv_python(dir);
-		free(ver);
-		if (py)
-			return py;
-	}
-	if ((py = venv_python(".venv")))
-		return py;
-	return path_python3();
+	err_clear();
+	return python_locate(&py) == 0 ? py : NULL;
 }
 
 /* A cache key, not a secret: two FNV-1a 64-bit hashes with different offsets. Keeping
@@ -166,128 +120,6 @@ int greeting_load(const char *path, json_t **ret, bool *ret_stale)
 	*ret_stale = time(NULL) - st.st_mtime > GREETING_MAX_AGE || st.st_mtime > time(NULL) + 60;
 	*ret = v;
 	return 0;
-}
-
-/* Which tools serve a kind, in the order DESIGN.md gives; the first one is the tool an
- * --inject run starts. A stand-in for the matrix, used only when `sctprof check` fails. */
-static const struct {
-	const char *kind;
-	const char *tools[3];
-} kind_tools[] = {
-	{ "cprofile", { "cprofile" } },
-	{ "sampling", { "py-spy", "scalene" } },
-	{ "memory", { "memray", "scalene" } },
-	{ "timeline", { "viztracer" } },
-	{ "scalene", { "scalene" } },
-	{ "imports", { "importtime" } },
-};
-
-/* A tool's program, or NULL for one that is part of the interpreter. */
-static const char *tool_program(const char *tool)
-{
-	return !strcmp(tool, "cprofile") || !strcmp(tool, "importtime") ? NULL : tool;
-}
-
-/* The folder of path into buf; false when path has none or does not fit. */
-static bool dir_of(const char *path, char *buf, size_t size)
-{
-	char *slash;
-
-	if (!path || snprintf(buf, size, "%s", path) >= (int)size || !(slash = strrchr(buf, '/')))
-		return false;
-	*slash = '\0';
-	return true;
-}
-
-static bool program_found(const char *python, const char *prog)
-{
-	char p[PATH_MAX], dir[PATH_MAX];
-	char *found;
-
-	if (dir_of(python, dir, sizeof(dir)) && snprintf(p, sizeof(p), "%s/%s", dir, prog) < (int)sizeof(p) &&
-	    access(p, X_OK) == 0)
-		return true;
-	found = path_lookup(prog);
-	free(found);
-	return found != NULL;
-}
-
-/* The interpreter's version: pyvenv.cfg when there is one, else `python -V`. */
-static char *python_version_of(const char *python)
-{
-	char cfg[PATH_MAX], *text = NULL, *out = NULL, buf[128] = "";
-	FILE *f;
-
-	if (dir_of(python, cfg, sizeof(cfg)) && strlen(cfg) + 16 < sizeof(cfg) &&
-	    read_file(strcat(cfg, "/../pyvenv.cfg"), 1 << 16, &text, NULL) == 0) {
-		for (char *save = NULL, *l = strtok_r(text, "\n", &save); l && !out; l = strtok_r(NULL, "\n", &save)) {
-			char key[64], val[64];
-			int major, minor, micro;
-			/* uv writes "version_info = 3.14.2.final.0". */
-			if (sscanf(l, " %63[a-z_] = %63s", key, val) == 2 &&
-			    (!strcmp(key, "version") || !strcmp(key, "version_info")) &&
-			    sscanf(val, "%d.%d.%d", &major, &minor, &micro) == 3 &&
-			    asprintf(&out, "%d.%d.%d", major, minor, micro) < 0)
-				out = NULL;
-		}
-		free(text);
-		if (out)
-			return out;
-	}
-	if (strchr(python, '\'') || snprintf(cfg, sizeof(cfg), "'%s' -V 2>&1", python) >= (int)sizeof(cfg))
-		return NULL;
-	f = popen(cfg, "r");
-	if (!f)
-		return NULL;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	pclose(f);
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return strncmp(buf, "Python ", 7) == 0 ? strdup(buf + 7) : NULL;
-}
-
-json_t *greeting_builtin(const char *python)
-{
-	json_t *v = json_object(), *kinds = json_array();
-	char *ver = python ? python_version_of(python) : NULL;
-
-	json_object_set_new(v, "format", json_string("sctprof-check/1"));
-	json_object_set_new(v, "source", json_string("built-in: the backends of this sctprof "
-						     "and the tools found beside the interpreter or on PATH"));
-	json_object_set_new(v, "python", json_pack("{s:s?, s:s?}", "path", python, "version", ver));
-	for (size_t i = 0; run_kinds[i]; i++) {
-		json_t *k = json_object(), *considered = json_array();
-		const char *pick = NULL;
-
-		for (size_t j = 0; j < sizeof(kind_tools) / sizeof(kind_tools[0]) && !pick; j++) {
-			if (strcmp(kind_tools[j].kind, run_kinds[i]) != 0)
-				continue;
-			for (size_t t = 0; t < 3 && kind_tools[j].tools[t] && !pick; t++) {
-				const char *tool = kind_tools[j].tools[t], *prog = tool_program(tool);
-				bool injectable = t == 0 && inject_kind_check(run_kinds[i]) == 0;
-				const char *why = NULL;
-
-				if (prog ? !program_found(python, prog) : !python)
-					why = prog ? "not installed" : "no Python interpreter found";
-				else if (!plugin_find(tool) && !injectable)
-					why = "no backend for it is built into this sctprof";
-				if (why)
-					json_array_append_new(considered, json_pack("{s:s, s:s}", "tool", tool,
-										    "reason", why));
-				else
-					pick = tool;
-			}
-		}
-		err_clear();
-		json_object_set_new(k, "kind", json_string(run_kinds[i]));
-		json_object_set_new(k, "tool", pick ? json_string(pick) : json_null());
-		json_object_set_new(k, "status", json_null());
-		json_object_set_new(k, "considered", considered);
-		json_array_append_new(kinds, k);
-	}
-	json_object_set_new(v, "kinds", kinds);
-	free(ver);
-	return v;
 }
 
 int greeting_store(const char *path, const json_t *v)

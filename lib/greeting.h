@@ -9,8 +9,7 @@
  * background process, so the next shell sees it.
  *
  * The verdict comes from `sctprof check --format json` (cmd/hook.c runs it in the
- * background process); greeting_builtin(), the backends built into this sctprof and the
- * tools found beside the interpreter or on PATH, stands in when check fails. */
+ * background process), so the compatibility matrix is its only source. */
 #pragma once
 
 #include <jansson.h>
@@ -28,9 +27,6 @@ int greeting_cache_path(const char *python, char **ret);
 
 /* Reads the cached verdict; *ret_stale when it is older than GREETING_MAX_AGE. */
 int greeting_load(const char *path, json_t **ret, bool *ret_stale);
-
-/* The built-in verdict for python (NULL allowed), in sctprof-check/1's shape. */
-json_t *greeting_builtin(const char *python);
 
 /* Writes v to path atomically, creating the folder. */
 int greeting_store(const char *path, const json_t *v);

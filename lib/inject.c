@@ -5,7 +5,7 @@
 #include "fsutil.h"
 #include "manifest.h"
 #include "post.h"
-#include "pstats.h"
+#include "plugin.h"
 #include "redact.h"
 
 #include <dirent.h>
@@ -139,62 +139,21 @@ static const char *str(const json_t *o, const char *key)
 	return s ? s : "";
 }
 
-/* A view made by a program: argv copied, run as a recorded step in the run folder. */
-static int run_view(struct post *p, const char *name, const char *const *argv)
+/* The views of one process's raw file, made by the backend of the tool the record names
+ * (plugin->inject_views), each a recorded post-processing step, and listed in the
+ * record's "views". */
+static void views(struct post *p, json_t *proc, long pid)
 {
-	struct strv a = STRV_INIT;
-	int r = 0;
+	const struct plugin *tool = plugin_find(str(proc, "tool"));
+	struct strv made = STRV_INIT;
+	json_t *list = json_array();
 
-	for (size_t i = 0; argv[i] && r == 0; i++)
-		r = strv_push(&a, argv[i]);
-	if (r == 0)
-		r = post_exec(p, name, a.v, NULL);
-	strv_free(&a);
-	return r;
-}
-
-/* The views of one process's raw file, named with its pid as the raw file is, each a
- * recorded post-processing step (lib/post.h), and listed in its "views". As for a run
- * of one process: cProfile's summary and flame graph by sctprof's own pstats reader;
- * memray's stats (what `sctprof report` and `diff` read) and flame graph by memray,
- * run by the interpreter that wrote the capture. */
-static void views(struct post *p, const char *kind, json_t *proc, long pid)
-{
-	json_t *made = json_array();
-	char in[PATH_MAX], out[PATH_MAX], name[64];
-	int r;
-
-	if (!strcmp(kind, "cprofile")) {
-		snprintf(in, sizeof(in), "%s/profile.%ld.stats", post_run_dir(p), pid);
-		snprintf(name, sizeof(name), "summary.%ld.txt", pid);
-		snprintf(out, sizeof(out), "%s/%s", post_run_dir(p), name);
-		r = pstats_write_summary(in, out, 30);
-		post_record(p, name, r, NULL);
-		if (r == 0)
-			json_array_append_new(made, json_string(name));
-		snprintf(name, sizeof(name), "profile.%ld.svg", pid);
-		snprintf(out, sizeof(out), "%s/%s", post_run_dir(p), name);
-		r = pstats_write_svg(in, out);
-		post_record(p, name, r, NULL);
-		if (r == 0)
-			json_array_append_new(made, json_string(name));
-	} else if (!strcmp(kind, "memory") && *str(proc, "python") == '/') {
-		char bin[64], stats[64], flame[64];
-		snprintf(bin, sizeof(bin), "memray.%ld.bin", pid);
-		snprintf(stats, sizeof(stats), "memray-stats.%ld.json", pid);
-		snprintf(flame, sizeof(flame), "memray-flamegraph.%ld.html", pid);
-		{
-			const char *const stats_argv[] = { str(proc, "python"), "-m", "memray", "stats",
-							   "--json", "-o", stats, "-f", bin, NULL };
-			const char *const flame_argv[] = { str(proc, "python"), "-m", "memray", "flamegraph",
-							   "-o", flame, "-f", bin, NULL };
-			if (run_view(p, stats, stats_argv) == 0)
-				json_array_append_new(made, json_string(stats));
-			if (run_view(p, flame, flame_argv) == 0)
-				json_array_append_new(made, json_string(flame));
-		}
-	}
-	json_object_set_new(proc, "views", made);
+	if (tool && tool->inject_views)
+		tool->inject_views(p, str(proc, "python"), pid, &made);
+	for (size_t i = 0; i < made.n; i++)
+		json_array_append_new(list, json_string(made.v[i]));
+	json_object_set_new(proc, "views", list);
+	strv_free(&made);
 }
 
 static int write_summary(const char *run_dir, const char *kind, const char *match,
@@ -300,7 +259,7 @@ int inject_collect(const char *run_dir, const char *kind, const char *match, str
 			post_warn(p, "pid %ld (%s) was not profiled: %s", v[i].pid,
 				  str(v[i].j, "program"), str(v[i].j, "error"));
 		else if (json_is_true(json_object_get(v[i].j, "written")))
-			views(p, kind, v[i].j, v[i].pid);
+			views(p, v[i].j, v[i].pid);
 		json_array_append(arr, v[i].j);
 	}
 	if (n == 0)

@@ -1032,19 +1032,22 @@ static int try_venv(struct pyinfo *py, const char *step, const char *dir, char *
 	return 0;
 }
 
-int python_find(const char *python_opt, char *const *argv, int argc, struct pyinfo *ret)
+/* The search of python_find(), without starting anything: the interpreter and how it
+ * was found, each step recorded in steps. */
+static int locate(const char *python_opt, char *const *argv, int argc, struct pyinfo *steps_out,
+		  char **ret_found, char **ret_origin)
 {
 	struct pyinfo steps = { 0 };
 	struct target t = { 0 };
 	char *found = NULL, *origin = NULL, *pv = NULL, *dir = NULL, *shim = NULL;
-	int r;
+	int r = 0;
 
 	if (python_opt) {
 		if ((r = add_step(&steps, "--python", python_opt)) < 0)
 			goto out;
 		found = strdup(python_opt);
 		origin = strdup("--python");
-		goto probe;
+		goto done;
 	}
 	if ((r = add_step(&steps, "--python", "not given")) < 0)
 		goto out;
@@ -1056,7 +1059,7 @@ int python_find(const char *python_opt, char *const *argv, int argc, struct pyin
 			goto out;
 		found = strdup(t.python);
 		origin = strdup(t.origin);
-		goto probe;
+		goto done;
 	}
 	if ((r = add_step(&steps, "command", "none given")) < 0)
 		goto out;
@@ -1065,14 +1068,14 @@ int python_find(const char *python_opt, char *const *argv, int argc, struct pyin
 		goto out;
 	if (found) {
 		origin = strdup("$VIRTUAL_ENV");
-		goto probe;
+		goto done;
 	}
 	if ((r = try_venv(&steps, "$UV_PROJECT_ENVIRONMENT", getenv("UV_PROJECT_ENVIRONMENT"),
 			  &found)) < 0)
 		goto out;
 	if (found) {
 		origin = strdup("$UV_PROJECT_ENVIRONMENT");
-		goto probe;
+		goto done;
 	}
 	pv = read_small(".python-version", 4096);
 	if (pv) {
@@ -1095,7 +1098,7 @@ int python_find(const char *python_opt, char *const *argv, int argc, struct pyin
 		}
 		if (found) {
 			origin = strdup(dir);
-			goto probe;
+			goto done;
 		}
 	} else if ((r = add_step(&steps, ".venv-sct-$(cat .python-version)", "no .python-version")) < 0) {
 		goto out;
@@ -1105,7 +1108,7 @@ int python_find(const char *python_opt, char *const *argv, int argc, struct pyin
 			goto out;
 		if (found) {
 			origin = strdup(".venv");
-			goto probe;
+			goto done;
 		}
 	} else if ((r = add_step(&steps, ".venv", "no folder '.venv'")) < 0) {
 		goto out;
@@ -1129,11 +1132,46 @@ int python_find(const char *python_opt, char *const *argv, int argc, struct pyin
 	origin = shim ? xasprintf("python3 on PATH (pyenv shim '%s' skipped)", shim)
 		      : strdup("python3 on PATH");
 
-probe:
+done:
 	if (!found || !origin) {
 		r = -ENOMEM;
 		goto out;
 	}
+	*ret_found = found;
+	*ret_origin = origin;
+	*steps_out = steps;
+	found = origin = NULL;
+	steps = (struct pyinfo){ 0 };
+out:
+	target_free(&t);
+	pyinfo_free(&steps);
+	free(found);
+	free(origin);
+	free(pv);
+	free(dir);
+	free(shim);
+	return r;
+}
+
+int python_locate(char **ret_path)
+{
+	struct pyinfo steps = { 0 };
+	char *origin = NULL;
+	int r = locate(NULL, NULL, 0, &steps, ret_path, &origin);
+
+	pyinfo_free(&steps);
+	free(origin);
+	return r;
+}
+
+int python_find(const char *python_opt, char *const *argv, int argc, struct pyinfo *ret)
+{
+	struct pyinfo steps = { 0 };
+	char *found = NULL, *origin = NULL;
+	int r = locate(python_opt, argv, argc, &steps, &found, &origin);
+
+	if (r < 0)
+		return r;
 	if ((r = python_probe(found, origin, ret)) < 0)
 		goto out;
 	/* The probe's record starts with the search that led to it. */
@@ -1153,15 +1191,12 @@ probe:
 		steps.n_steps = 0;
 	}
 out:
-	target_free(&t);
 	pyinfo_free(&steps);
 	free(found);
 	free(origin);
-	free(pv);
-	free(dir);
-	free(shim);
 	return r;
 }
+
 
 /* ---- JSON ---- */
 

@@ -64,6 +64,10 @@ int python_probe(const char *interpreter, const char *origin, struct pyinfo *ret
  * recording each step, then probes it. */
 int python_find(const char *python_opt, char *const *argv, int argc, struct pyinfo *ret);
 
+/* The same search without an option or a command, and without starting anything (the
+ * hook's greeting is keyed by the interpreter): a malloc'd path, or -ENOENT. */
+int python_locate(char **ret_path);
+
 /* A version-only query (--python-version): nothing probed, nothing installed known.
  * -EINVAL for a malformed version. */
 int python_assume(const char *version, struct pyinfo *ret);

@@ -12,6 +12,7 @@
 #include "target.h"
 
 struct post;
+struct strv;
 
 /* What the runner hands a backend. Everything is owned by the runner. */
 struct tool_run {
@@ -64,6 +65,12 @@ struct plugin {
 	 * Each step goes through post_exec() or post_record() (lib/post.h), which bound
 	 * it in time and record it in the manifest; a failed step is never fatal. */
 	void (*post)(const struct tool_run *run, struct post *p);
+
+	/* Optional. For `run --inject`, where every matching process wrote its own raw file
+	 * named with its pid (profile.PID.stats, memray.PID.bin): make that process's views,
+	 * also named with its pid, through post_exec()/post_record(), and push each view's
+	 * file name to made. python is the interpreter the process ran. */
+	void (*inject_views)(struct post *p, const char *python, long pid, struct strv *made);
 };
 
 /* The generated table (plugins/registry.c), NULL-terminated. */

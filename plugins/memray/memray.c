@@ -171,6 +171,31 @@ static void memray_post(const struct tool_run *run, struct post *p)
 	sbuf_free(&extra);
 }
 
+/* For --inject: memray-stats.PID.json (what `sctprof report` and `diff` read) and
+ * memray-flamegraph.PID.html from memray.PID.bin, by the interpreter that wrote it. */
+static void memray_inject_views(struct post *p, const char *python, long pid, struct strv *made)
+{
+	char bin[64], stats[64], flame[64];
+
+	if (!python || python[0] != '/')
+		return;
+	snprintf(bin, sizeof(bin), "memray.%ld.bin", pid);
+	snprintf(stats, sizeof(stats), "memray-stats.%ld.json", pid);
+	snprintf(flame, sizeof(flame), "memray-flamegraph.%ld.html", pid);
+	{
+		char *argv[] = { (char *)python, (char *)"-m", (char *)"memray", (char *)"stats",
+				 (char *)"--json", (char *)"-o", stats, (char *)"-f", bin, NULL };
+		if (post_exec(p, stats, argv, NULL) == 0)
+			(void)strv_push(made, stats);
+	}
+	{
+		char *argv[] = { (char *)python, (char *)"-m", (char *)"memray",
+				 (char *)"flamegraph", (char *)"-o", flame, (char *)"-f", bin, NULL };
+		if (post_exec(p, flame, argv, NULL) == 0)
+			(void)strv_push(made, flame);
+	}
+}
+
 const struct plugin plugin_memray = {
 	.name = "memray",
 	.kinds = kinds,
@@ -179,4 +204,5 @@ const struct plugin plugin_memray = {
 	.attach = memray_attach,
 	.exit_status = memray_exit_status,
 	.post = memray_post,
+	.inject_views = memray_inject_views,
 };

@@ -62,8 +62,13 @@ int pstats_sort_parse(const char *name, enum pstats_sort *ret);
 /* Indices of the real functions (not phantoms), sorted as pstats.sort_stats() does:
  * descending by key, equal keys in file order. Caller frees *ret_order. */
 int pstats_order(const struct pstats *ps, enum pstats_sort key, size_t **ret_order);
+/* The first k of pstats_order() among the indices idx[0..n) (ascending), in that order,
+ * in idx[0..k); the rest of idx is left in no particular order. A partial selection:
+ * when only the top rows are shown, the rest need not be sorted. */
+int pstats_top(const struct pstats *ps, enum pstats_sort key, size_t *idx, size_t n, size_t k);
 
-/* Reads a whole file into memory (NUL-terminated for convenience). */
+/* Reads a whole file into memory (NUL-terminated for convenience); the caller frees
+ * *ret_buf with bigmem_free(). */
 int read_whole_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 
 /* pstats's own text table: header with the totals, then the top rows. */

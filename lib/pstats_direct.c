@@ -1,0 +1,699 @@
+/* The direct pstats decoder (pstats_impl.h): one pass over the marshal stream of the
+ * dict cProfile writes, {(file, line, name): (cc, nc, tt, ct, {caller_key: (nc, cc, tt,
+ * ct) or int})}, straight into the function and edge tables, with no object tree.
+ *
+ * Each position is read as what pstats needs there: a key becomes a function index, a
+ * count an int64, a time a double, a name an interned string. Back-references keep
+ * what their object became: a referenced key tuple (cProfile shares each caller's key
+ * tuple between the callers dicts it appears in) is its function index, a referenced
+ * name its interned pointer (file names are shared by reference), so most keys and
+ * names cost five bytes and no hashing. Anything else -- other shapes, references to
+ * other containers, corrupt or truncated data -- makes it give up
+ * (PSTATS_NOT_HANDLED), and pstats_parse() reads the file with the generic reader,
+ * which accepts every valid form and names the offset of what is wrong. So this
+ * decoder never explains errors, and must accept only what the generic reader accepts,
+ * with the same result (the fuzz target compares the two).
+ *
+ * Functions are numbered as they are first met, in the stream; at the end they are
+ * renumbered as pstats.c numbers them: the dict's keys in its order, then the keys met
+ * only as callers, in the order they were first met. */
+#include "pstats_impl.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bigmem.h"
+#include "marshal.h"
+
+#define FLAG_REF 0x80
+#define NOPE PSTATS_NOT_HANDLED
+
+enum slot_kind { SK_PENDING, SK_INT, SK_FLOAT, SK_STR, SK_KEY, SK_OTHER };
+
+/* What a remembered object (FLAG_REF) became. */
+struct slot {
+	uint32_t kind;
+	uint32_t func;              /* SK_KEY */
+	union {
+		int64_t i;          /* SK_INT */
+		double f;           /* SK_FLOAT */
+		const char *s;      /* SK_STR */
+	} u;
+};
+
+/* A function as first met: its key, and its place among the dict's keys once it is
+ * met as one (the index it will have in pstats.funcs). */
+struct node {
+	const char *file;
+	const char *name;
+	int64_t line;
+	uint32_t rank;              /* NO_RANK until met as a key of the dict */
+};
+
+#define NO_RANK UINT32_MAX
+
+struct dec {
+	const unsigned char *p, *end;
+	struct slot *refs;
+	size_t n_refs, cap_refs;
+	struct node *nodes;
+	size_t n_nodes, cap_nodes;
+	uint64_t *map;              /* hash tag << 32 | node index + 1; 0 is empty */
+	size_t cap_map;
+	struct pstats *ps;          /* funcs: the dict's keys, by rank, as they come */
+	size_t cap_funcs;
+	struct pstats_edge *edges;  /* caller is a rank, or a node for those in pending */
+	size_t n_edges, cap_edges;
+	uint32_t *pending;          /* edges whose caller had no rank yet */
+	size_t n_pending, cap_pending;
+	bool dup;                   /* a key repeated in the dict */
+	unsigned char *conv;        /* a string being converted to UTF-8 */
+	size_t cap_conv;
+};
+
+static int grow(void **v, size_t *cap, size_t need, size_t elem)
+{
+	size_t n;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	n = *cap ? *cap * 2 : 4096;
+	while (n < need)
+		n *= 2;
+	if (n > SIZE_MAX / elem)
+		return -ENOMEM;
+	p = bigmem_realloc(*v, n * elem);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = n;
+	return 0;
+}
+
+static inline bool have(const struct dec *d, size_t n)
+{
+	return (size_t)(d->end - d->p) >= n;
+}
+
+static inline uint32_t le32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return le32toh(v);
+}
+
+/* Numbers the object whose type byte was just read, as marshal's reader does: before
+ * its contents, so that a container comes before its items. */
+static inline int reserve(struct dec *d, size_t *ret)
+{
+	if (d->n_refs == d->cap_refs && grow((void **)&d->refs, &d->cap_refs, d->n_refs + 1,
+					     sizeof(*d->refs)) < 0)
+		return -ENOMEM;
+	d->refs[d->n_refs].kind = SK_PENDING;
+	*ret = d->n_refs++;
+	return 0;
+}
+
+static inline const struct slot *ref(struct dec *d, enum slot_kind kind)
+{
+	uint32_t n;
+
+	if (!have(d, 4))
+		return NULL;
+	n = le32(d->p);
+	d->p += 4;
+	if (n >= d->n_refs || d->refs[n].kind != kind)
+		return NULL;
+	return &d->refs[n];
+}
+
+/* marshal's TYPE_LONG: 15-bit digits, normalised, here within int64. */
+static int read_long(struct dec *d, int64_t *ret)
+{
+	int32_t n;
+	uint32_t nd;
+	uint64_t acc = 0;
+	int shift = 0;
+
+	if (!have(d, 4))
+		return NOPE;
+	n = (int32_t)le32(d->p);
+	d->p += 4;
+	nd = n < 0 ? (uint32_t)-(int64_t)n : (uint32_t)n;
+	if ((size_t)(d->end - d->p) / 2 < nd)
+		return NOPE;
+	for (uint32_t i = 0; i < nd; i++) {
+		unsigned dg = d->p[0] | d->p[1] << 8;
+		d->p += 2;
+		if (dg >= 1u << 15 || (i == nd - 1 && dg == 0))
+			return NOPE;
+		if (dg) {
+			if (shift >= 64 || (shift > 0 && (uint64_t)dg >> (64 - shift)))
+				return NOPE;
+			acc |= (uint64_t)dg << shift;
+		}
+		shift += 15;
+	}
+	if (acc > (uint64_t)INT64_MAX)
+		return NOPE;
+	*ret = n < 0 ? -(int64_t)acc : (int64_t)acc;
+	return 0;
+}
+
+/* A count: int or long. */
+static int read_int(struct dec *d, int64_t *ret)
+{
+	unsigned c, t;
+	size_t s = 0;
+	int64_t v;
+	int k;
+
+	if (!have(d, 5))
+		return NOPE;   /* every int form takes at least five bytes */
+	c = *d->p++;
+	t = c & ~FLAG_REF;
+	if (t == 'r') {
+		const struct slot *sl = ref(d, SK_INT);
+		if (!sl)
+			return NOPE;
+		*ret = sl->u.i;
+		return 0;
+	}
+	if ((c & FLAG_REF) && (k = reserve(d, &s)) < 0)
+		return k;
+	if (t == 'i') {
+		v = (int32_t)le32(d->p);
+		d->p += 4;
+	} else if (t == 'l') {
+		if ((k = read_long(d, &v)) != 0)
+			return k;
+	} else {
+		return NOPE;
+	}
+	if (c & FLAG_REF) {
+		d->refs[s].kind = SK_INT;
+		d->refs[s].u.i = v;
+	}
+	*ret = v;
+	return 0;
+}
+
+/* A time: float (binary or text), or an int. */
+static int read_time(struct dec *d, double *ret)
+{
+	unsigned c, t;
+	size_t s = 0;
+	double v;
+	int k;
+
+	if (!have(d, 1))
+		return NOPE;
+	c = *d->p;
+	t = c & ~FLAG_REF;
+	if (t == 'g') {
+		uint64_t bits;
+		if (!have(d, 9))
+			return NOPE;
+		if ((c & FLAG_REF) && (k = reserve(d, &s)) < 0)
+			return k;
+		memcpy(&bits, d->p + 1, 8);
+		bits = le64toh(bits);
+		memcpy(&v, &bits, sizeof(v));
+		d->p += 9;
+	} else if (t == 'f') {
+		char tmp[257], *end;
+		size_t n;
+		if (!have(d, 2))
+			return NOPE;
+		n = d->p[1];
+		if (!have(d, 2 + n) || n == 0)
+			return NOPE;
+		if ((c & FLAG_REF) && (k = reserve(d, &s)) < 0)
+			return k;
+		memcpy(tmp, d->p + 2, n);
+		tmp[n] = '\0';
+		d->p += 2 + n;
+		v = strtod(tmp, &end);
+		if (*end != '\0' || memchr(tmp, '\0', n))
+			return NOPE;
+	} else if (t == 'r') {
+		uint32_t n;
+		if (!have(d, 5))
+			return NOPE;
+		n = le32(d->p + 1);
+		d->p += 5;
+		if (n >= d->n_refs)
+			return NOPE;
+		if (d->refs[n].kind == SK_FLOAT)
+			*ret = d->refs[n].u.f;
+		else if (d->refs[n].kind == SK_INT)
+			*ret = (double)d->refs[n].u.i;
+		else
+			return NOPE;
+		return 0;
+	} else {
+		int64_t i;
+		if ((k = read_int(d, &i)) != 0)
+			return k;
+		*ret = (double)i;
+		return 0;
+	}
+	if (c & FLAG_REF) {
+		d->refs[s].kind = SK_FLOAT;
+		d->refs[s].u.f = v;
+	}
+	*ret = v;
+	return 0;
+}
+
+/* A file or function name, interned. */
+static int read_name(struct dec *d, const char **ret)
+{
+	const unsigned char *s;
+	unsigned c, t;
+	size_t n, slot = 0;
+	bool latin1, high = false;
+	const char *str;
+	int k;
+
+	if (!have(d, 2))
+		return NOPE;
+	c = *d->p++;
+	t = c & ~FLAG_REF;
+	switch (t) {
+	case 'r': {
+		const struct slot *sl = ref(d, SK_STR);
+		if (!sl)
+			return NOPE;
+		*ret = sl->u.s;
+		return 0;
+	}
+	case 'z': case 'Z':
+		n = *d->p++;
+		latin1 = true;
+		break;
+	case 'a': case 'A': case 'u': case 't':
+		if (!have(d, 4))
+			return NOPE;
+		n = le32(d->p);
+		d->p += 4;
+		if (n > INT32_MAX)
+			return NOPE;
+		latin1 = t == 'a' || t == 'A';
+		break;
+	default:
+		return NOPE;
+	}
+	if (!have(d, n))
+		return NOPE;
+	if ((c & FLAG_REF) && (k = reserve(d, &slot)) < 0)
+		return k;
+	s = d->p;
+	d->p += n;
+	for (size_t i = 0; i < n; i++)
+		high |= s[i] >= 0x80;
+	if (high) {
+		size_t len = 0;
+		if (grow((void **)&d->conv, &d->cap_conv, 2 * n, 1) < 0)
+			return -ENOMEM;
+		k = marshal_str_utf8(s, n, latin1, d->conv, &len);
+		if (k < 0)
+			return NOPE;
+		if (k > 0) {
+			s = d->conv;
+			n = len;
+		}
+	}
+	k = pool_intern(d->ps->pool, (const char *)s, n, pool_hash((const char *)s, n), &str);
+	if (k < 0)
+		return k == -ENOMEM ? k : NOPE;
+	if (c & FLAG_REF) {
+		d->refs[slot].kind = SK_STR;
+		d->refs[slot].u.s = str;
+	}
+	*ret = str;
+	return 0;
+}
+
+static int map_grow(struct dec *d)
+{
+	size_t cap = d->cap_map ? d->cap_map * 2 : 4096;
+	uint64_t *map = bigmem_alloc(cap * sizeof(*map));
+
+	if (!map)
+		return -ENOMEM;
+	memset(map, 0, cap * sizeof(*map));
+	for (size_t j = 0; j < d->cap_map; j++) {
+		const struct node *f;
+		size_t i;
+		if (!d->map[j])
+			continue;
+		f = &d->nodes[(uint32_t)d->map[j] - 1];
+		for (i = pstats_key_hash(f->file, f->name, f->line) & (cap - 1); map[i]; i = (i + 1) & (cap - 1))
+			;
+		map[i] = d->map[j];
+	}
+	bigmem_free(d->map);
+	d->map = map;
+	d->cap_map = cap;
+	return 0;
+}
+
+/* The node of the function (file, line, name), a new one if not met before. The map
+ * keeps part of each hash beside the index, so that a probe rarely has to look at a
+ * node that is not the one sought. */
+static int node_index(struct dec *d, const char *file, int64_t line, const char *name,
+		      uint32_t *ret)
+{
+	struct node *f;
+	uint64_t h, tag;
+	size_t i, mask;
+
+	if ((d->n_nodes + 1) * 2 > d->cap_map && map_grow(d) < 0)
+		return -ENOMEM;
+	mask = d->cap_map - 1;
+	h = pstats_key_hash(file, name, line);
+	tag = h & 0xffffffff00000000ULL;
+	for (i = h & mask; d->map[i]; i = (i + 1) & mask) {
+		if ((d->map[i] & 0xffffffff00000000ULL) != tag)
+			continue;
+		f = &d->nodes[(uint32_t)d->map[i] - 1];
+		if (f->file == file && f->name == name && f->line == line) {
+			*ret = (uint32_t)d->map[i] - 1;
+			return 0;
+		}
+	}
+	if (d->n_nodes >= UINT32_MAX - 1)
+		return NOPE;
+	if (d->n_nodes == d->cap_nodes &&
+	    grow((void **)&d->nodes, &d->cap_nodes, d->n_nodes + 1, sizeof(*d->nodes)) < 0)
+		return -ENOMEM;
+	d->nodes[d->n_nodes] = (struct node){ .file = file, .name = name, .line = line, .rank = NO_RANK };
+	d->map[i] = tag | (d->n_nodes + 1);
+	*ret = (uint32_t)d->n_nodes++;
+	return 0;
+}
+
+/* A (file, line, name) key: its node. */
+static int read_key(struct dec *d, uint32_t *ret)
+{
+	const char *file, *name;
+	unsigned c, t;
+	size_t n, slot = 0;
+	int64_t line;
+	int k;
+
+	if (!have(d, 2))
+		return NOPE;
+	c = *d->p++;
+	t = c & ~FLAG_REF;
+	if (t == 'r') {
+		const struct slot *sl = ref(d, SK_KEY);
+		if (!sl)
+			return NOPE;
+		*ret = sl->func;
+		return 0;
+	}
+	if (t == ')') {
+		n = *d->p++;
+	} else if (t == '(' && have(d, 4)) {
+		n = le32(d->p);
+		d->p += 4;
+	} else {
+		return NOPE;
+	}
+	if (n != 3)
+		return NOPE;
+	if ((c & FLAG_REF) && (k = reserve(d, &slot)) < 0)
+		return k;
+	if ((k = read_name(d, &file)) != 0 || (k = read_int(d, &line)) != 0 ||
+	    (k = read_name(d, &name)) != 0 || (k = node_index(d, file, line, name, ret)) != 0)
+		return k;
+	if (c & FLAG_REF) {
+		d->refs[slot].kind = SK_KEY;
+		d->refs[slot].func = *ret;
+	}
+	return 0;
+}
+
+/* A tuple header of n items; *ret_flag tells whether it is remembered (its slot). */
+static int read_tuple(struct dec *d, size_t n, bool *ret_flag, size_t *ret_slot)
+{
+	unsigned c, t;
+	size_t got;
+
+	if (!have(d, 2))
+		return NOPE;
+	c = *d->p++;
+	t = c & ~FLAG_REF;
+	if (t == ')') {
+		got = *d->p++;
+	} else if (t == '(' && have(d, 4)) {
+		got = le32(d->p);
+		d->p += 4;
+	} else {
+		return NOPE;
+	}
+	if (got != n)
+		return NOPE;
+	*ret_flag = c & FLAG_REF;
+	return *ret_flag ? reserve(d, ret_slot) : 0;
+}
+
+/* '{' with its slot if remembered. */
+static int read_dict_start(struct dec *d, bool *ret_flag, size_t *ret_slot)
+{
+	unsigned c;
+
+	if (!have(d, 1) || (*d->p & ~FLAG_REF) != '{')
+		return NOPE;
+	c = *d->p++;
+	*ret_flag = c & FLAG_REF;
+	return *ret_flag ? reserve(d, ret_slot) : 0;
+}
+
+/* The end of a dict (TYPE_NULL), which the caller has seen. */
+static inline bool dict_end(struct dec *d)
+{
+	if (have(d, 1) && *d->p == '0') {
+		d->p++;
+		return true;
+	}
+	return false;
+}
+
+/* {caller_key: (nc, cc, tt, ct) or int} of the function ranked callee. */
+static int read_callers(struct dec *d, uint32_t callee)
+{
+	bool flag;
+	size_t slot = 0, start = d->n_edges;
+	int k;
+
+	if ((k = read_dict_start(d, &flag, &slot)) != 0)
+		return k;
+	while (!dict_end(d)) {
+		struct pstats_edge *e;
+		uint32_t caller;
+
+		if ((k = read_key(d, &caller)) != 0)
+			return k;
+		if (d->n_edges == d->cap_edges &&
+		    grow((void **)&d->edges, &d->cap_edges, d->n_edges + 1, sizeof(*d->edges)) < 0)
+			return -ENOMEM;
+		e = &d->edges[d->n_edges];
+		e->callee = callee;
+		if (d->nodes[caller].rank != NO_RANK) {
+			e->caller = d->nodes[caller].rank;
+		} else {
+			/* its rank is known at the end */
+			if (d->n_edges > UINT32_MAX)
+				return NOPE;
+			if (d->n_pending == d->cap_pending &&
+			    grow((void **)&d->pending, &d->cap_pending, d->n_pending + 1,
+				 sizeof(*d->pending)) < 0)
+				return -ENOMEM;
+			d->pending[d->n_pending++] = (uint32_t)d->n_edges;
+			e->caller = caller;
+		}
+		if (!have(d, 1))
+			return NOPE;
+		if ((*d->p & ~FLAG_REF) == ')' || (*d->p & ~FLAG_REF) == '(') {
+			bool tflag;
+			size_t tslot = 0;
+			if ((k = read_tuple(d, 4, &tflag, &tslot)) != 0 || (k = read_int(d, &e->nc)) != 0 ||
+			    (k = read_int(d, &e->cc)) != 0 || (k = read_time(d, &e->tt)) != 0 ||
+			    (k = read_time(d, &e->ct)) != 0)
+				return k;
+			if (tflag)
+				d->refs[tslot].kind = SK_OTHER;
+		} else {
+			/* the pure-Python profile module's form: a call count */
+			if ((k = read_int(d, &e->nc)) != 0)
+				return k;
+			e->cc = e->nc;
+			e->tt = e->ct = 0;
+		}
+		d->n_edges++;
+	}
+	if (d->n_edges - start > UINT32_MAX)
+		return NOPE;
+	if (flag)
+		d->refs[slot].kind = SK_OTHER;
+	return 0;
+}
+
+/* One item of the dict: key, then (cc, nc, tt, ct, callers). */
+static int read_entry(struct dec *d)
+{
+	struct pstats *ps = d->ps;
+	struct pstats_func *f;
+	struct node *nd;
+	uint32_t idx, rank;
+	int64_t cc, nc;
+	double tt, ct;
+	bool flag;
+	size_t slot = 0, start = d->n_edges;
+	int k;
+
+	if ((k = read_key(d, &idx)) != 0)
+		return k;
+	nd = &d->nodes[idx];
+	if (nd->rank == NO_RANK) {
+		/* first met as a key of the dict: it takes its place in the dict's order */
+		if (ps->n_funcs == d->cap_funcs &&
+		    grow((void **)&ps->funcs, &d->cap_funcs, ps->n_funcs + 1, sizeof(*ps->funcs)) < 0)
+			return -ENOMEM;
+		rank = nd->rank = (uint32_t)ps->n_funcs++;
+		f = &ps->funcs[rank];
+		memset(f, 0, sizeof(*f));
+		f->file = nd->file;
+		f->name = nd->name;
+		f->line = nd->line;
+	} else {
+		/* a repeated key: as in a dict, the last value wins, the place stays */
+		rank = nd->rank;
+		d->dup = true;
+	}
+	if ((k = read_tuple(d, 5, &flag, &slot)) != 0 || (k = read_int(d, &cc)) != 0 ||
+	    (k = read_int(d, &nc)) != 0 || (k = read_time(d, &tt)) != 0 ||
+	    (k = read_time(d, &ct)) != 0 || (k = read_callers(d, rank)) != 0)
+		return k;
+	if (flag)
+		d->refs[slot].kind = SK_OTHER;
+	f = &ps->funcs[rank];
+	f->cc = cc;
+	f->nc = nc;
+	f->tt = tt;
+	f->ct = ct;
+	f->first_caller = start;
+	f->n_callers = d->n_edges - start;
+	return 0;
+}
+
+/* Adds the phantoms (functions met only as callers) after the dict's keys, in the order
+ * they were met, gives the pending edges their callers' ranks, groups the edges by
+ * callee if a repeated key left some unused, and sums the totals. */
+static int finish(struct dec *d)
+{
+	struct pstats *ps = d->ps;
+	size_t n_real = ps->n_funcs;
+	struct pstats_edge *edges;
+
+	for (size_t i = 0; i < d->n_nodes; i++) {
+		struct node *nd = &d->nodes[i];
+		struct pstats_func *f;
+		if (nd->rank != NO_RANK)
+			continue;
+		if (ps->n_funcs == d->cap_funcs &&
+		    grow((void **)&ps->funcs, &d->cap_funcs, ps->n_funcs + 1, sizeof(*ps->funcs)) < 0)
+			return -ENOMEM;
+		nd->rank = (uint32_t)ps->n_funcs;
+		f = &ps->funcs[ps->n_funcs++];
+		memset(f, 0, sizeof(*f));
+		f->file = nd->file;
+		f->name = nd->name;
+		f->line = nd->line;
+		f->phantom = true;
+	}
+	for (size_t i = 0; i < d->n_pending; i++) {
+		struct pstats_edge *e = &d->edges[d->pending[i]];
+		e->caller = d->nodes[e->caller].rank;
+	}
+	if (d->dup) {
+		/* the edges of a replaced value stay in d->edges: copy the ones that count */
+		size_t m = 0;
+		edges = bigmem_alloc((d->n_edges + 1) * sizeof(*edges));
+		if (!edges)
+			return -ENOMEM;
+		for (size_t i = 0; i < n_real; i++) {
+			struct pstats_func *f = &ps->funcs[i];
+			if (f->n_callers)
+				memcpy(edges + m, d->edges + f->first_caller, f->n_callers * sizeof(*edges));
+			f->first_caller = m;
+			m += f->n_callers;
+		}
+		bigmem_free(d->edges);
+		d->edges = edges;
+		d->n_edges = m;
+	} else if (!d->edges && !(d->edges = bigmem_alloc(sizeof(*d->edges)))) {
+		return -ENOMEM;
+	}
+	/* the values came in the dict's order: the edges are grouped by callee */
+	for (size_t i = n_real; i < ps->n_funcs; i++)
+		ps->funcs[i].first_caller = d->n_edges;
+	ps->n_real = n_real;
+	ps->callers = d->edges;
+	ps->n_callers = d->n_edges;
+	d->edges = NULL;
+	for (size_t i = 0; i < n_real; i++) {
+		const struct pstats_func *f = &ps->funcs[i];
+		if (__builtin_add_overflow(ps->total_calls, f->nc, &ps->total_calls) ||
+		    __builtin_add_overflow(ps->prim_calls, f->cc, &ps->prim_calls))
+			return NOPE;   /* the generic reader says so */
+		ps->total_tt += f->tt;
+	}
+	return 0;
+}
+
+int pstats_parse_direct(const void *buf, size_t len, struct pstats **ret)
+{
+	struct dec d = { .p = buf, .end = (const unsigned char *)buf + len };
+	bool flag;
+	size_t slot = 0, items = 0;
+	int k;
+
+	d.ps = calloc(1, sizeof(*d.ps));
+	if (!d.ps || !(d.ps->pool = calloc(1, sizeof(*d.ps->pool)))) {
+		k = -ENOMEM;
+		goto out;
+	}
+	if ((k = read_dict_start(&d, &flag, &slot)) != 0)
+		goto out;
+	while (!dict_end(&d)) {
+		if ((k = read_entry(&d)) != 0)
+			goto out;
+		items++;
+	}
+	if (items > UINT32_MAX) {
+		k = NOPE;
+		goto out;
+	}
+	if ((k = finish(&d)) != 0)
+		goto out;
+	*ret = d.ps;
+	d.ps = NULL;
+out:
+	pstats_free(d.ps);
+	bigmem_free(d.refs);
+	bigmem_free(d.nodes);
+	bigmem_free(d.map);
+	bigmem_free(d.edges);
+	bigmem_free(d.pending);
+	bigmem_free(d.conv);
+	return k;
+}

@@ -1,6 +1,8 @@
 /* Comparing two runs (diff.h). Each side becomes a list of (normalised key, value)
- * entries; equal keys on one side are summed (two folders that normalise alike),
- * then the sides are joined on the key, then the fallbacks of diff.h pair what is left. */
+ * entries in a hash table; equal keys on one side are summed (two folders that
+ * normalise alike), then the sides are joined on the key, then the fallbacks of diff.h
+ * pair what is left, looking candidates up by their group rather than trying pairs.
+ * Each file name is normalised once, not once per function. */
 #include "diff.h"
 
 #include <errno.h>
@@ -9,22 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "error.h"
-
-struct entry {
-	char *key;           /* normalised label: the join key */
-	char *file;          /* normalised file */
-	char *name;
-	int64_t line;
-	double value;
-	bool matched;
-};
-
-struct side {
-	struct entry *e;
-	size_t n, cap;
-	double total;
-};
 
 int diff_metric_parse(const char *s, enum diff_metric *ret)
 {
@@ -147,138 +135,375 @@ void diff_normalise(const char *file, const char *root, char *buf, size_t size)
 		snprintf(buf, size, "%s", file);
 }
 
-/* The longest folder shared by every absolute path the other rules leave. */
+/* The longest folder shared by every absolute path the other rules leave: fed one path
+ * at a time, in the profile's order. */
+struct root_acc {
+	char *root;
+	size_t size, len;
+	bool any;
+};
+
+static void root_init(struct root_acc *a, char *root, size_t size)
+{
+	*a = (struct root_acc){ .root = root, .size = size };
+	root[0] = '\0';
+}
+
+/* f is a path root_applies() to, flen its length. */
+static void root_add(struct root_acc *a, const char *f, size_t flen)
+{
+	size_t j = 0;
+
+	if (!a->any) {
+		const char *slash = strrchr(f, '/');
+		a->len = (size_t)(slash - f);
+		if (a->len >= a->size)
+			a->len = a->size - 1;
+		memcpy(a->root, f, a->len);
+		a->root[a->len] = '\0';
+		a->any = true;
+		return;
+	}
+	/* the usual case: f is inside the root as it stands */
+	if (flen >= a->len && !memcmp(f, a->root, a->len) && (f[a->len] == '/' || f[a->len] == '\0'))
+		return;
+	while (j < a->len && f[j] == a->root[j])
+		j++;
+	if (j < a->len || (f[j] != '/' && f[j] != '\0')) {
+		/* cut back to a folder boundary */
+		while (j > 0 && a->root[j] != '/')
+			j--;
+		a->len = j;
+		a->root[a->len] = '\0';
+	}
+}
+
 static void common_root(const char *const *files, size_t n, char *root, size_t size)
 {
-	bool any = false;
-	size_t len = 0;
+	struct root_acc a;
 
-	root[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		const char *f = files[i];
-		if (!root_applies(f))
-			continue;
-		if (!any) {
-			const char *slash = strrchr(f, '/');
-			len = (size_t)(slash - f);
-			if (len >= size)
-				len = size - 1;
-			memcpy(root, f, len);
-			root[len] = '\0';
-			any = true;
-			continue;
-		}
-		{
-			size_t j = 0;
-			while (j < len && f[j] == root[j])
-				j++;
-			if (j < len || (f[j] != '/' && f[j] != '\0')) {
-				/* cut back to a folder boundary */
-				while (j > 0 && root[j] != '/')
-					j--;
-				len = j;
-				root[len] = '\0';
-			}
-		}
-	}
+	root_init(&a, root, size);
+	for (size_t i = 0; i < n; i++)
+		if (root_applies(files[i]))
+			root_add(&a, files[i], strlen(files[i]));
 }
 
 /* ---- entries ---- */
 
-static int side_add(struct side *s, const char *key, const char *file, const char *name,
-		    int64_t line, double value)
-{
-	struct entry *e;
+/* The strings of one comparison -- keys, normalised files -- in large chunks; the rows'
+ * keys stay in it, so the result owns it. */
+struct diff_strings {
+	struct str_chunk *chunks;
+};
 
+struct str_chunk {
+	struct str_chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+static void strings_free(struct diff_strings *a)
+{
+	struct str_chunk *c, *n;
+
+	if (!a)
+		return;
+	for (c = a->chunks; c; c = n) {
+		n = c->next;
+		bigmem_free(c);
+	}
+	free(a);
+}
+
+/* A NUL-terminated copy of s[0..n). */
+static char *strings_put(struct diff_strings *a, const char *s, size_t n)
+{
+	struct str_chunk *c = a->chunks;
+	char *d;
+
+	if (!c || c->cap - c->used < n + 1) {
+		size_t cap = c ? (c->cap < ((size_t)4 << 20) ? c->cap * 2 : c->cap) : 65536;
+		if (cap < n + 1)
+			cap = n + 1;
+		c = bigmem_alloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->cap = cap;
+		c->used = 0;
+		c->next = a->chunks;
+		a->chunks = c;
+	}
+	d = c->data + c->used;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	c->used += n + 1;
+	return d;
+}
+
+struct entry {
+	const char *key;     /* normalised label: the join key */
+	const char *file;    /* normalised file */
+	const char *name;
+	int64_t line;
+	double value;
+	uint32_t key_len, hash;
+	bool matched;
+};
+
+/* One side's entries, one per key (equal keys summed), in the order first met, with a
+ * hash table from key to entry. */
+struct side {
+	struct entry *e;
+	size_t n, cap;
+	uint32_t *map;       /* entry index + 1; 0 is empty */
+	size_t cap_map;
+	double total;
+};
+
+static uint32_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	return (uint32_t)(h ^ h >> 32);
+}
+
+static struct entry *side_find(const struct side *s, const char *key, size_t len, uint32_t hash,
+			       size_t *ret_slot)
+{
+	size_t mask = s->cap_map - 1, i;
+
+	for (i = hash & mask; s->map[i]; i = (i + 1) & mask) {
+		struct entry *e = &s->e[s->map[i] - 1];
+		if (e->hash == hash && e->key_len == len && !memcmp(e->key, key, len)) {
+			*ret_slot = i;
+			return e;
+		}
+	}
+	*ret_slot = i;
+	return NULL;
+}
+
+static int side_grow_map(struct side *s)
+{
+	size_t cap = s->cap_map ? s->cap_map * 2 : 1024;
+	uint32_t *map = bigmem_alloc(cap * sizeof(*map));
+
+	if (!map)
+		return err_set(ENOMEM, "out of memory");
+	memset(map, 0, cap * sizeof(*map));
+	for (size_t j = 0; j < s->n; j++) {
+		size_t i;
+		for (i = s->e[j].hash & (cap - 1); map[i]; i = (i + 1) & (cap - 1))
+			;
+		map[i] = (uint32_t)j + 1;
+	}
+	bigmem_free(s->map);
+	s->map = map;
+	s->cap_map = cap;
+	return 0;
+}
+
+/* Adds value under key, or to the entry of that key: two folders that normalise alike
+ * are one function. file and name must outlive the comparison. */
+static int side_add(struct side *s, struct diff_strings *strs, const char *key, size_t len,
+		    const char *file, const char *name, int64_t line, double value)
+{
+	uint32_t hash = hash_bytes(key, len);
+	struct entry *e;
+	size_t slot;
+
+	if (len > UINT32_MAX || s->n >= UINT32_MAX - 1)
+		return err_set(E2BIG, "too many functions to compare");
+	if ((s->n + 1) * 2 > s->cap_map && side_grow_map(s) < 0)
+		return -ENOMEM;
+	e = side_find(s, key, len, hash, &slot);
+	if (e) {
+		e->value += value;
+		return 0;
+	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct entry *p = realloc(s->e, cap * sizeof(*p));
+		struct entry *p = bigmem_realloc(s->e, cap * sizeof(*p));
 		if (!p)
 			return err_set(ENOMEM, "out of memory");
 		s->e = p;
 		s->cap = cap;
 	}
 	e = &s->e[s->n];
-	memset(e, 0, sizeof(*e));
-	e->key = strdup(key);
-	e->file = strdup(file);
-	e->name = strdup(name);
-	if (!e->key || !e->file || !e->name) {
-		free(e->key);
-		free(e->file);
-		free(e->name);
+	*e = (struct entry){ .file = file, .name = name, .line = line, .value = value,
+			     .key_len = (uint32_t)len, .hash = hash };
+	e->key = strings_put(strs, key, len);
+	if (!e->key)
 		return err_set(ENOMEM, "out of memory");
-	}
-	e->line = line;
-	e->value = value;
-	s->n++;
+	s->map[slot] = (uint32_t)++s->n;
 	return 0;
 }
 
 static void side_free(struct side *s)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->e[i].key);
-		free(s->e[i].file);
-		free(s->e[i].name);
-	}
-	free(s->e);
+	bigmem_free(s->e);
+	bigmem_free(s->map);
 }
 
-static int cmp_key(const void *a, const void *b)
+/* A string s[0..n) appended to buf of size cap as snprintf() would: cut at cap - 1. */
+static size_t put(char *buf, size_t cap, size_t len, const char *s, size_t n)
 {
-	return strcmp(((const struct entry *)a)->key, ((const struct entry *)b)->key);
+	if (len + 1 >= cap)
+		return len;
+	if (n > cap - 1 - len)
+		n = cap - 1 - len;
+	memcpy(buf + len, s, n);
+	return len + n;
 }
 
-/* Sorts by key and sums entries whose keys are equal. */
-static void side_merge(struct side *s)
+/* pstats_label() of (file, line, name) in buf (NUL-terminated, cut as snprintf() cuts);
+ * returns its length. */
+static size_t make_label(char *buf, size_t cap, const char *file, size_t flen, int64_t line,
+			 const char *name)
 {
-	size_t o = 0;
+	size_t n = strlen(name), len = 0;
+	char num[24], *p = num + sizeof(num);
+	uint64_t v = line < 0 ? -(uint64_t)line : (uint64_t)line;
 
-	qsort(s->e, s->n, sizeof(*s->e), cmp_key);
-	for (size_t i = 0; i < s->n; i++) {
-		if (o > 0 && !strcmp(s->e[o - 1].key, s->e[i].key)) {
-			s->e[o - 1].value += s->e[i].value;
-			free(s->e[i].key);
-			free(s->e[i].file);
-			free(s->e[i].name);
-			continue;
+	if (flen == 1 && file[0] == '~' && line == 0) {
+		if (n >= 2 && name[0] == '<' && name[n - 1] == '>') {
+			len = put(buf, cap, len, "{", 1);
+			len = put(buf, cap, len, name + 1, n - 2);
+			len = put(buf, cap, len, "}", 1);
+		} else {
+			len = put(buf, cap, len, name, n);
 		}
-		s->e[o++] = s->e[i];
+		buf[len] = '\0';
+		return len;
 	}
-	s->n = o;
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	if (line < 0)
+		*--p = '-';
+	len = put(buf, cap, len, file, flen);
+	len = put(buf, cap, len, ":", 1);
+	len = put(buf, cap, len, p, (size_t)(num + sizeof(num) - p));
+	len = put(buf, cap, len, "(", 1);
+	len = put(buf, cap, len, name, n);
+	len = put(buf, cap, len, ")", 1);
+	buf[len] = '\0';
+	return len;
 }
 
-static int root_of_pstats(const struct pstats *ps, char *root, size_t size)
-{
-	const char **files = malloc((ps->n_real + 1) * sizeof(*files));
+/* What a profile's file names become: whether the checkout root applies to each, and
+ * its normalised form. A profile names few files many times, and its pool keeps one
+ * copy of each (pstats.h), so they are told apart by pointer. */
+struct file_info {
+	const char *file;
+	size_t len;
+	const char *norm;
+	size_t norm_len;
+	bool applies;
+};
 
-	if (!files)
-		return err_set(ENOMEM, "out of memory");
-	for (size_t i = 0; i < ps->n_real; i++)
-		files[i] = ps->funcs[i].file;
-	common_root(files, ps->n_real, root, size);
-	free(files);
+struct files {
+	struct file_info *v;
+	size_t cap, n;
+};
+
+static struct file_info *file_info(struct files *fs, const char *file)
+{
+	uint64_t h = (uint64_t)(uintptr_t)file * 0x9e3779b97f4a7c15ULL;
+	size_t mask, i;
+
+	if ((fs->n + 1) * 2 > fs->cap) {
+		size_t cap = fs->cap ? fs->cap * 2 : 256;
+		struct file_info *v = calloc(cap, sizeof(*v));
+		if (!v)
+			return NULL;
+		for (size_t j = 0; j < fs->cap; j++) {
+			if (!fs->v[j].file)
+				continue;
+			h = (uint64_t)(uintptr_t)fs->v[j].file * 0x9e3779b97f4a7c15ULL;
+			for (i = (h >> 32) & (cap - 1); v[i].file; i = (i + 1) & (cap - 1))
+				;
+			v[i] = fs->v[j];
+		}
+		free(fs->v);
+		fs->v = v;
+		fs->cap = cap;
+		h = (uint64_t)(uintptr_t)file * 0x9e3779b97f4a7c15ULL;
+	}
+	mask = fs->cap - 1;
+	for (i = (h >> 32) & mask; fs->v[i].file; i = (i + 1) & mask)
+		if (fs->v[i].file == file)
+			return &fs->v[i];
+	fs->v[i] = (struct file_info){ .file = file, .len = strlen(file), .applies = root_applies(file) };
+	fs->n++;
+	return &fs->v[i];
+}
+
+static int root_of_pstats(const struct pstats *ps, struct files *fs, char *root, size_t size)
+{
+	struct root_acc a;
+	const char *last = NULL;
+	struct file_info *fi = NULL;
+
+	root_init(&a, root, size);
+	for (size_t i = 0; i < ps->n_real; i++) {
+		const char *f = ps->funcs[i].file;
+		if (f != last) {
+			fi = file_info(fs, f);
+			if (!fi)
+				return err_set(ENOMEM, "out of memory");
+			last = f;
+		}
+		if (fi->applies)
+			root_add(&a, f, fi->len);
+	}
 	return 0;
 }
 
-static int side_from_pstats(struct side *s, const struct pstats *ps, enum diff_metric m,
-			    const char *root)
+static int side_from_pstats(struct side *s, struct diff_strings *strs, struct files *fs,
+			    const struct pstats *ps, enum diff_metric m, const char *root)
 {
 	char file[4096], key[8192];
-	int k = 0;
+	const char *last = NULL;
+	struct file_info *fi = NULL;
+	int k;
 
-	for (size_t i = 0; i < ps->n_real && k >= 0; i++) {
-		const struct pstats_func *f = &ps->funcs[i];
-		struct pstats_func copy = *f;
-		double v = m == METRIC_TOTTIME ? f->tt : m == METRIC_CALLS ? (double)f->nc : f->ct;
+	/* each file normalised once */
+	for (size_t j = 0; j < fs->cap; j++) {
+		struct file_info *f = &fs->v[j];
+		if (!f->file)
+			continue;
 		diff_normalise(f->file, root, file, sizeof(file));
-		copy.file = file;
-		pstats_label(&copy, key, sizeof(key));
-		k = side_add(s, key, file, f->name, f->line, v);
+		f->norm_len = strlen(file);
+		f->norm = strings_put(strs, file, f->norm_len);
+		if (!f->norm)
+			return err_set(ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < ps->n_real; i++) {
+		const struct pstats_func *f = &ps->funcs[i];
+		double v = m == METRIC_TOTTIME ? f->tt : m == METRIC_CALLS ? (double)f->nc : f->ct;
+		size_t len;
+		if (f->file != last) {
+			fi = file_info(fs, f->file);
+			if (!fi)
+				return err_set(ENOMEM, "out of memory");
+			last = f->file;
+		}
+		len = make_label(key, sizeof(key), fi->norm, fi->norm_len, f->line, f->name);
+		if ((k = side_add(s, strs, key, len, fi->norm, f->name, f->line, v)) < 0)
+			return k;
 	}
 	s->total = m == METRIC_CALLS ? (double)ps->total_calls : ps->total_tt;
-	return k;
+	return 0;
 }
 
 /* Two checkouts' roots as found may differ in depth as well as place: a run that only
@@ -303,18 +528,18 @@ static void adjust_roots(char *a, char *b)
 }
 
 /* memray's "function:file:line", scalene's "file:line function" */
-static int side_add_location(struct side *s, const char *loc, bool memray, const char *root,
-			     double value)
+static int side_add_location(struct side *s, struct diff_strings *strs, const char *loc,
+			     bool memray, const char *root, double value)
 {
 	char file[4096], buf[4096], key[8192], name[1024] = "";
-	const char *c1, *c2;
+	const char *c1, *c2, *f, *nm;
 	long long line = 0;
 
 	if (memray) {
 		c1 = strchr(loc, ':');
 		c2 = strrchr(loc, ':');
 		if (!c1 || c1 == c2)
-			return side_add(s, loc, loc, loc, 0, value);
+			return side_add(s, strs, loc, strlen(loc), loc, loc, 0, value);
 		snprintf(name, sizeof(name), "%.*s", (int)(c1 - loc), loc);
 		snprintf(buf, sizeof(buf), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
 		line = atoll(c2 + 1);
@@ -326,14 +551,18 @@ static int side_add_location(struct side *s, const char *loc, bool memray, const
 		for (c1 = c2; c1 > loc && c1[-1] != ':'; c1--)
 			;
 		if (c1 == loc)
-			return side_add(s, loc, loc, loc, 0, value);
+			return side_add(s, strs, loc, strlen(loc), loc, loc, 0, value);
 		snprintf(buf, sizeof(buf), "%.*s", (int)(c1 - loc - 1), loc);
 		line = atoll(c1);
 		snprintf(name, sizeof(name), "%s", sp ? sp + 1 : "");
 		diff_normalise(buf, root, file, sizeof(file));
 		snprintf(key, sizeof(key), "%s:%lld %s", file, line, name);
 	}
-	return side_add(s, key, file, name, line, value);
+	f = strings_put(strs, file, strlen(file));
+	nm = strings_put(strs, name, strlen(name));
+	if (!f || !nm)
+		return err_set(ENOMEM, "out of memory");
+	return side_add(s, strs, key, strlen(key), f, nm, line, value);
 }
 
 static void root_of_memory(const struct profile *p, char *root, size_t size)
@@ -370,20 +599,21 @@ static void root_of_memory(const struct profile *p, char *root, size_t size)
 	common_root(files, nf, root, size);
 }
 
-static int side_from_memory(struct side *s, const struct profile *p, const char *root)
+static int side_from_memory(struct side *s, struct diff_strings *strs, const struct profile *p,
+			    const char *root)
 {
 	int k = 0;
 
 	if (p->type == PROF_MEMRAY) {
 		const struct memray_stats *m = p->memray;
 		for (size_t i = 0; i < m->n_by_size && k >= 0; i++)
-			k = side_add_location(s, m->by_size[i].location, true, root,
+			k = side_add_location(s, strs, m->by_size[i].location, true, root,
 					      (double)m->by_size[i].value);
 		s->total = m->peak_memory >= 0 ? (double)m->peak_memory : 0;
 	} else {
 		const struct scalene_profile *sc = p->scalene;
 		for (size_t i = 0; i < sc->n && k >= 0; i++)
-			k = side_add_location(s, sc->rows[i].location, false, root,
+			k = side_add_location(s, strs, sc->rows[i].location, false, root,
 					      sc->rows[i].peak_mb * 1048576.0);
 		s->total = sc->max_footprint_mb >= 0 ? sc->max_footprint_mb * 1048576.0 : 0;
 	}
@@ -403,7 +633,7 @@ static int row_add(struct rows *r, const struct entry *b, const struct entry *n)
 
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 256;
-		struct diff_row *p = realloc(r->v, cap * sizeof(*p));
+		struct diff_row *p = bigmem_realloc(r->v, cap * sizeof(*p));
 		if (!p)
 			return err_set(ENOMEM, "out of memory");
 		r->v = p;
@@ -411,9 +641,7 @@ static int row_add(struct rows *r, const struct entry *b, const struct entry *n)
 	}
 	row = &r->v[r->n];
 	memset(row, 0, sizeof(*row));
-	row->key = strdup(n ? n->key : b->key);
-	if (!row->key)
-		return err_set(ENOMEM, "out of memory");
+	row->key = (char *)(n ? n->key : b->key);
 	row->in_base = b != NULL;
 	row->in_new = n != NULL;
 	row->base = b ? b->value : 0;
@@ -444,48 +672,121 @@ static size_t common_suffix(const char *a, const char *b)
 	return n;
 }
 
-static int match(struct side *b, struct side *n, struct rows *rows)
+static int cmp_entry_key(const void *a, const void *b)
 {
-	size_t i = 0, j = 0;
-	int k;
+	return strcmp((*(const struct entry *const *)a)->key, (*(const struct entry *const *)b)->key);
+}
 
-	/* 1: equal keys (both sorted) */
-	while (i < b->n && j < n->n) {
-		int c = strcmp(b->e[i].key, n->e[j].key);
-		if (c == 0) {
-			b->e[i].matched = n->e[j].matched = true;
-			if ((k = row_add(rows, &b->e[i], &n->e[j])) < 0)
-				return k;
-			i++;
-			j++;
-		} else if (c < 0) {
-			i++;
-		} else {
-			j++;
-		}
+/* A side's unmatched entries in key order: the fallbacks go through them in that
+ * order, so that which pairs they make does not depend on the profiles' order. */
+static int unmatched(const struct side *s, struct entry ***ret, size_t *ret_n)
+{
+	struct entry **v = malloc((s->n + 1) * sizeof(*v));
+	size_t n = 0;
+
+	if (!v)
+		return err_set(ENOMEM, "out of memory");
+	for (size_t i = 0; i < s->n; i++)
+		if (!s->e[i].matched)
+			v[n++] = &s->e[i];
+	qsort(v, n, sizeof(*v), cmp_entry_key);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* The groups the fallbacks look entries up in: step 2's (line, name, file's base name)
+ * and step 3's (name, file). Each group chains its base entries in key order. */
+struct group {
+	const struct entry *first;  /* an entry of the group: its key */
+	size_t head, tail;          /* into next[], + 1; 0: none */
+	size_t n_base, n_new;       /* step 3: unmatched entries on each side */
+	struct entry *cand;         /* step 3: the base entry, when there is one */
+};
+
+struct groups {
+	struct group *g;
+	size_t cap;
+	bool by_line;               /* step 2 */
+};
+
+static uint32_t group_hash(const struct groups *gs, const struct entry *e)
+{
+	const char *f = gs->by_line ? base_name(e->file) : e->file;
+	uint32_t h = hash_bytes(e->name, strlen(e->name)) * 0x9e3779b1u;
+
+	h ^= hash_bytes(f, strlen(f));
+	if (gs->by_line)
+		h ^= (uint32_t)((uint64_t)e->line * 0x9e3779b97f4a7c15ULL >> 32);
+	return h;
+}
+
+static bool group_eq(const struct groups *gs, const struct entry *a, const struct entry *b)
+{
+	if (gs->by_line)
+		return a->line == b->line && !strcmp(a->name, b->name) &&
+		       !strcmp(base_name(a->file), base_name(b->file));
+	return !strcmp(a->name, b->name) && !strcmp(a->file, b->file);
+}
+
+static int groups_init(struct groups *gs, size_t n, bool by_line)
+{
+	gs->cap = 16;
+	while (gs->cap < 2 * n + 2)
+		gs->cap *= 2;
+	gs->g = calloc(gs->cap, sizeof(*gs->g));
+	gs->by_line = by_line;
+	return gs->g ? 0 : err_set(ENOMEM, "out of memory");
+}
+
+static struct group *group_of(struct groups *gs, const struct entry *e, bool add)
+{
+	size_t mask = gs->cap - 1, i;
+
+	for (i = group_hash(gs, e) & mask; gs->g[i].first; i = (i + 1) & mask)
+		if (group_eq(gs, gs->g[i].first, e))
+			return &gs->g[i];
+	if (!add)
+		return NULL;
+	gs->g[i].first = e;
+	return &gs->g[i];
+}
+
+/* 2: same name, line and file name; the longest common path ending. For each new entry
+ * in key order, the unmatched base entries of its group in key order; the first of the
+ * longest ending wins. */
+static int match_moved_folder(struct entry **ub, size_t nub, struct entry **un, size_t nun,
+			      struct rows *rows)
+{
+	struct groups gs;
+	size_t *next;
+	int k = 0;
+
+	if ((k = groups_init(&gs, nub, true)) < 0)
+		return k;
+	next = calloc(nub + 1, sizeof(*next));
+	if (!next) {
+		free(gs.g);
+		return err_set(ENOMEM, "out of memory");
 	}
-	/* The fallbacks compare every unmatched pair: bounded, so that two unrelated
-	 * profiles of 100k functions each do not take minutes. */
-	{
-		size_t ub = 0, un = 0;
-		for (i = 0; i < b->n; i++)
-			ub += !b->e[i].matched;
-		for (j = 0; j < n->n; j++)
-			un += !n->e[j].matched;
-		if (ub && un > 50000000 / ub)
-			goto rest;
+	for (size_t i = 0; i < nub; i++) {
+		struct group *g = group_of(&gs, ub[i], true);
+		if (g->tail)
+			next[g->tail - 1] = i + 1;
+		else
+			g->head = i + 1;
+		g->tail = i + 1;
 	}
-	/* 2: same name, line and file name; the longest common path ending */
-	for (j = 0; j < n->n; j++) {
-		struct entry *ne = &n->e[j], *best = NULL;
+	for (size_t j = 0; j < nun && k >= 0; j++) {
+		struct entry *ne = un[j], *best = NULL;
+		const struct group *g = group_of(&gs, ne, false);
 		size_t best_len = 0;
-		if (ne->matched)
+		if (!g)
 			continue;
-		for (i = 0; i < b->n; i++) {
-			struct entry *be = &b->e[i];
+		for (size_t i = g->head; i; i = next[i - 1]) {
+			struct entry *be = ub[i - 1];
 			size_t l;
-			if (be->matched || be->line != ne->line || strcmp(be->name, ne->name) ||
-			    strcmp(base_name(be->file), base_name(ne->file)))
+			if (be->matched)
 				continue;
 			l = common_suffix(be->file, ne->file);
 			if (l > best_len) {
@@ -495,40 +796,88 @@ static int match(struct side *b, struct side *n, struct rows *rows)
 		}
 		if (best) {
 			best->matched = ne->matched = true;
-			if ((k = row_add(rows, best, ne)) < 0)
-				return k;
+			k = row_add(rows, best, ne);
 		}
 	}
-	/* 3: one function of that name in that file on each side: its line moved */
-	for (j = 0; j < n->n; j++) {
-		struct entry *ne = &n->e[j], *cand = NULL;
-		size_t nb = 0, nn = 0;
+	free(next);
+	free(gs.g);
+	return k;
+}
+
+/* 3: one function of that name in that file on each side: its line moved. A pair made
+ * here leaves its group empty, so the counts taken before the first pair hold for every
+ * group still unpaired. */
+static int match_moved_line(struct entry **ub, size_t nub, struct entry **un, size_t nun,
+			    struct rows *rows)
+{
+	struct groups gs;
+	int k = 0;
+
+	if ((k = groups_init(&gs, nub + nun, false)) < 0)
+		return k;
+	for (size_t i = 0; i < nub; i++) {
+		struct group *g;
+		if (ub[i]->matched)
+			continue;
+		g = group_of(&gs, ub[i], true);
+		g->n_base++;
+		g->cand = ub[i];
+	}
+	for (size_t j = 0; j < nun; j++)
+		if (!un[j]->matched)
+			group_of(&gs, un[j], true)->n_new++;
+	for (size_t j = 0; j < nun && k >= 0; j++) {
+		struct entry *ne = un[j];
+		struct group *g;
 		if (ne->matched || !strcmp(ne->file, "~"))
 			continue;
-		for (i = 0; i < b->n; i++)
-			if (!b->e[i].matched && !strcmp(b->e[i].name, ne->name) &&
-			    !strcmp(b->e[i].file, ne->file)) {
-				cand = &b->e[i];
-				nb++;
-			}
-		for (size_t q = 0; q < n->n; q++)
-			if (!n->e[q].matched && !strcmp(n->e[q].name, ne->name) &&
-			    !strcmp(n->e[q].file, ne->file))
-				nn++;
-		if (nb == 1 && nn == 1) {
-			cand->matched = ne->matched = true;
-			if ((k = row_add(rows, cand, ne)) < 0)
-				return k;
+		g = group_of(&gs, ne, false);
+		if (g && g->n_base == 1 && g->n_new == 1) {
+			g->cand->matched = ne->matched = true;
+			g->n_base = g->n_new = 0;
+			k = row_add(rows, g->cand, ne);
 		}
 	}
-rest:
-	for (i = 0; i < b->n; i++)
-		if (!b->e[i].matched && (k = row_add(rows, &b->e[i], NULL)) < 0)
+	free(gs.g);
+	return k;
+}
+
+static int match(struct side *b, struct side *n, struct rows *rows)
+{
+	struct entry **ub = NULL, **un = NULL;
+	size_t nub = 0, nun = 0;
+	int k;
+
+	/* 1: equal keys */
+	for (size_t i = 0; i < b->n; i++) {
+		struct entry *be = &b->e[i], *ne;
+		size_t slot;
+		if (!n->cap_map)
+			break;
+		ne = side_find(n, be->key, be->key_len, be->hash, &slot);
+		if (!ne)
+			continue;
+		be->matched = ne->matched = true;
+		if ((k = row_add(rows, be, ne)) < 0)
 			return k;
-	for (j = 0; j < n->n; j++)
-		if (!n->e[j].matched && (k = row_add(rows, NULL, &n->e[j])) < 0)
-			return k;
-	return 0;
+	}
+	/* 2 and 3 on what is left */
+	if ((k = unmatched(b, &ub, &nub)) < 0 || (k = unmatched(n, &un, &nun)) < 0)
+		goto out;
+	if (nub && nun && ((k = match_moved_folder(ub, nub, un, nun, rows)) < 0 ||
+			   (k = match_moved_line(ub, nub, un, nun, rows)) < 0))
+		goto out;
+	for (size_t i = 0; i < nub; i++)
+		if (!ub[i]->matched && (k = row_add(rows, ub[i], NULL)) < 0)
+			goto out;
+	for (size_t j = 0; j < nun; j++)
+		if (!un[j]->matched && (k = row_add(rows, NULL, un[j])) < 0)
+			goto out;
+	k = 0;
+out:
+	free(ub);
+	free(un);
+	return k;
 }
 
 static bool is_regression(const struct diff_row *r, const struct diff_opts *o)
@@ -554,13 +903,56 @@ static int cmp_row(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
+/* The rows that are shown (diff_opts.top, and every regression) -- the first of the
+ * order cmp_row() gives -- sorted into v[0..m); the rest are left in no order. */
+static void sort_shown(struct diff_row *v, size_t n, size_t m)
+{
+	struct diff_row t;
+
+	if (m > n / 4) {
+		qsort(v, n, sizeof(*v), cmp_row);
+		return;
+	}
+	if (m == 0)
+		return;
+	/* v[0..m) is a heap with the last of the best m so far at its root */
+	for (size_t i = m / 2; i-- > 0;)
+		for (size_t p = i;;) {
+			size_t l = 2 * p + 1, r = l + 1, q = p;
+			if (l < m && cmp_row(&v[l], &v[q]) > 0)
+				q = l;
+			if (r < m && cmp_row(&v[r], &v[q]) > 0)
+				q = r;
+			if (q == p)
+				break;
+			t = v[p]; v[p] = v[q]; v[q] = t;
+			p = q;
+		}
+	for (size_t i = m; i < n; i++) {
+		if (cmp_row(&v[i], &v[0]) >= 0)
+			continue;
+		t = v[0]; v[0] = v[i]; v[i] = t;
+		for (size_t p = 0;;) {
+			size_t l = 2 * p + 1, r = l + 1, q = p;
+			if (l < m && cmp_row(&v[l], &v[q]) > 0)
+				q = l;
+			if (r < m && cmp_row(&v[r], &v[q]) > 0)
+				q = r;
+			if (q == p)
+				break;
+			t = v[p]; v[p] = v[q]; v[q] = t;
+			p = q;
+		}
+	}
+	qsort(v, m, sizeof(*v), cmp_row);
+}
+
 void diff_result_free(struct diff_result *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->n; i++)
-		free(r->rows[i].key);
-	free(r->rows);
+	bigmem_free(r->rows);
+	strings_free(r->strings);
 	free(r);
 }
 
@@ -579,9 +971,12 @@ int diff_runs(const struct run_data *base, const struct run_data *new,
 {
 	const struct profile *pb = pick(base, o->metric), *pn = pick(new, o->metric);
 	struct side sb = { 0 }, sn = { 0 };
+	struct files fb = { 0 }, fn = { 0 };
 	struct rows rows = { 0 };
 	struct diff_result *r = NULL;
+	struct diff_strings *strs = NULL;
 	char root_b[4096], root_n[4096];
+	size_t m;
 	int k;
 
 	if (!pb || !pn) {
@@ -589,6 +984,9 @@ int diff_runs(const struct run_data *base, const struct run_data *new,
 		return err_set(ENODATA, "'%s' holds no %s data to compare", d->in->path,
 			       o->metric == METRIC_PEAK_MEMORY ? "memory (memray or scalene)" : "cProfile");
 	}
+	strs = calloc(1, sizeof(*strs));
+	if (!strs)
+		return err_set(ENOMEM, "out of memory");
 	if (o->metric == METRIC_PEAK_MEMORY) {
 		if (pb->type != pn->type) {
 			k = err_set(EINVAL, "cannot compare %s memory data with %s's",
@@ -599,19 +997,18 @@ int diff_runs(const struct run_data *base, const struct run_data *new,
 		root_of_memory(pb, root_b, sizeof(root_b));
 		root_of_memory(pn, root_n, sizeof(root_n));
 		adjust_roots(root_b, root_n);
-		if ((k = side_from_memory(&sb, pb, root_b)) < 0 || (k = side_from_memory(&sn, pn, root_n)) < 0)
+		if ((k = side_from_memory(&sb, strs, pb, root_b)) < 0 ||
+		    (k = side_from_memory(&sn, strs, pn, root_n)) < 0)
 			goto out;
 	} else {
-		if ((k = root_of_pstats(pb->ps, root_b, sizeof(root_b))) < 0 ||
-		    (k = root_of_pstats(pn->ps, root_n, sizeof(root_n))) < 0)
+		if ((k = root_of_pstats(pb->ps, &fb, root_b, sizeof(root_b))) < 0 ||
+		    (k = root_of_pstats(pn->ps, &fn, root_n, sizeof(root_n))) < 0)
 			goto out;
 		adjust_roots(root_b, root_n);
-		if ((k = side_from_pstats(&sb, pb->ps, o->metric, root_b)) < 0 ||
-		    (k = side_from_pstats(&sn, pn->ps, o->metric, root_n)) < 0)
+		if ((k = side_from_pstats(&sb, strs, &fb, pb->ps, o->metric, root_b)) < 0 ||
+		    (k = side_from_pstats(&sn, strs, &fn, pn->ps, o->metric, root_n)) < 0)
 			goto out;
 	}
-	side_merge(&sb);
-	side_merge(&sn);
 	if ((k = match(&sb, &sn, &rows)) < 0)
 		goto out;
 	r = calloc(1, sizeof(*r));
@@ -630,19 +1027,25 @@ int diff_runs(const struct run_data *base, const struct run_data *new,
 		rows.v[i].regression = is_regression(&rows.v[i], o);
 		r->n_regressions += rows.v[i].regression;
 	}
-	qsort(rows.v, rows.n, sizeof(*rows.v), cmp_row);
+	/* as diff_write() shows them: --top rows, or every regression if there are more */
+	m = o->top && o->top < rows.n ? o->top : rows.n;
+	if (m < r->n_regressions)
+		m = r->n_regressions < rows.n ? r->n_regressions : rows.n;
+	sort_shown(rows.v, rows.n, m);
 	r->rows = rows.v;
 	r->n = rows.n;
+	r->strings = strs;
 	rows.v = NULL;
-	rows.n = 0;
+	strs = NULL;
 	*ret = r;
 	k = 0;
 out:
-	for (size_t i = 0; i < rows.n; i++)
-		free(rows.v[i].key);
-	free(rows.v);
+	bigmem_free(rows.v);
+	strings_free(strs);
 	side_free(&sb);
 	side_free(&sn);
+	free(fb.v);
+	free(fn.v);
 	return k;
 }
 

@@ -246,18 +246,30 @@ struct entry {
 	const char *name;
 	int64_t line;
 	double value;
-	uint32_t key_len, hash;
 	bool matched;
 };
 
-/* One side's entries, one per key (equal keys summed), in the order first met, with a
- * hash table from key to entry. */
+/* One side's entries, one per key (equal keys summed), in the order first met. */
 struct side {
 	struct entry *e;
 	size_t n, cap;
-	uint32_t *map;       /* entry index + 1; 0 is empty */
-	size_t cap_map;
+	int which;           /* 0: base, 1: new */
 	double total;
+};
+
+/* Every key of both sides, in one hash table: a key's record holds its entry on each
+ * side, so that building the sides joins them too. */
+struct key_rec {
+	const char *key;
+	uint32_t len;
+	uint32_t entry[2];   /* index + 1 into each side's entries; 0: none */
+};
+
+struct keys {
+	uint64_t *map;       /* hash << 32 | record + 1; 0 is empty */
+	size_t cap_map;
+	struct key_rec *r;
+	size_t n, cap;
 };
 
 static uint32_t hash_bytes(const char *s, size_t n)
@@ -276,58 +288,87 @@ static uint32_t hash_bytes(const char *s, size_t n)
 	return (uint32_t)(h ^ h >> 32);
 }
 
-static struct entry *side_find(const struct side *s, const char *key, size_t len, uint32_t hash,
-			       size_t *ret_slot)
+static int keys_grow(struct keys *ks)
 {
-	size_t mask = s->cap_map - 1, i;
-
-	for (i = hash & mask; s->map[i]; i = (i + 1) & mask) {
-		struct entry *e = &s->e[s->map[i] - 1];
-		if (e->hash == hash && e->key_len == len && !memcmp(e->key, key, len)) {
-			*ret_slot = i;
-			return e;
-		}
-	}
-	*ret_slot = i;
-	return NULL;
-}
-
-static int side_grow_map(struct side *s)
-{
-	size_t cap = s->cap_map ? s->cap_map * 2 : 1024;
-	uint32_t *map = bigmem_alloc(cap * sizeof(*map));
+	size_t cap = ks->cap_map ? ks->cap_map * 2 : 1024;
+	uint64_t *map = bigmem_alloc(cap * sizeof(*map));
 
 	if (!map)
 		return err_set(ENOMEM, "out of memory");
 	memset(map, 0, cap * sizeof(*map));
-	for (size_t j = 0; j < s->n; j++) {
+	for (size_t j = 0; j < ks->cap_map; j++) {
 		size_t i;
-		for (i = s->e[j].hash & (cap - 1); map[i]; i = (i + 1) & (cap - 1))
+		if (!ks->map[j])
+			continue;
+		for (i = (ks->map[j] >> 32) & (cap - 1); map[i]; i = (i + 1) & (cap - 1))
 			;
-		map[i] = (uint32_t)j + 1;
+		map[i] = ks->map[j];
 	}
-	bigmem_free(s->map);
-	s->map = map;
-	s->cap_map = cap;
+	bigmem_free(ks->map);
+	ks->map = map;
+	ks->cap_map = cap;
 	return 0;
 }
 
-/* Adds value under key, or to the entry of that key: two folders that normalise alike
- * are one function. file and name must outlive the comparison. */
-static int side_add(struct side *s, struct diff_strings *strs, const char *key, size_t len,
-		    const char *file, const char *name, int64_t line, double value)
+/* The record of key, a new one if needed (its key copied into strs). */
+static int keys_get(struct keys *ks, struct diff_strings *strs, const char *key, size_t len,
+		    struct key_rec **ret)
 {
 	uint32_t hash = hash_bytes(key, len);
-	struct entry *e;
-	size_t slot;
+	size_t mask, i;
+	struct key_rec *r;
 
-	if (len > UINT32_MAX || s->n >= UINT32_MAX - 1)
+	if (len > UINT32_MAX || ks->n >= UINT32_MAX - 1)
 		return err_set(E2BIG, "too many functions to compare");
-	if ((s->n + 1) * 2 > s->cap_map && side_grow_map(s) < 0)
+	if ((ks->n + 1) * 4 > ks->cap_map * 3 && keys_grow(ks) < 0)
 		return -ENOMEM;
-	e = side_find(s, key, len, hash, &slot);
-	if (e) {
-		e->value += value;
+	mask = ks->cap_map - 1;
+	for (i = hash & mask; ks->map[i]; i = (i + 1) & mask) {
+		if ((uint32_t)(ks->map[i] >> 32) != hash)
+			continue;
+		r = &ks->r[(uint32_t)ks->map[i] - 1];
+		if (r->len == len && !memcmp(r->key, key, len)) {
+			*ret = r;
+			return 0;
+		}
+	}
+	if (ks->n == ks->cap) {
+		size_t cap = ks->cap ? ks->cap * 2 : 256;
+		struct key_rec *p = bigmem_realloc(ks->r, cap * sizeof(*p));
+		if (!p)
+			return err_set(ENOMEM, "out of memory");
+		ks->r = p;
+		ks->cap = cap;
+	}
+	r = &ks->r[ks->n];
+	*r = (struct key_rec){ .len = (uint32_t)len };
+	r->key = strings_put(strs, key, len);
+	if (!r->key)
+		return err_set(ENOMEM, "out of memory");
+	ks->map[i] = (uint64_t)hash << 32 | (uint32_t)++ks->n;
+	*ret = r;
+	return 0;
+}
+
+static void keys_free(struct keys *ks)
+{
+	bigmem_free(ks->map);
+	bigmem_free(ks->r);
+}
+
+/* Adds value under key on side s, or to that side's entry of that key: two folders
+ * that normalise alike are one function. file and name must outlive the comparison. */
+static int side_add(struct side *s, struct keys *ks, struct diff_strings *strs,
+		    const char *key, size_t len, const char *file, const char *name,
+		    int64_t line, double value)
+{
+	struct key_rec *r = NULL;
+	int k;
+
+	if ((k = keys_get(ks, strs, key, len, &r)) < 0)
+		return k;
+	if (r->entry[s->which]) {
+		s->e[r->entry[s->which] - 1].value += value;
 		return 0;
 	}
 	if (s->n == s->cap) {
@@ -338,20 +379,15 @@ static int side_add(struct side *s, struct diff_strings *strs, const char *key, 
 		s->e = p;
 		s->cap = cap;
 	}
-	e = &s->e[s->n];
-	*e = (struct entry){ .file = file, .name = name, .line = line, .value = value,
-			     .key_len = (uint32_t)len, .hash = hash };
-	e->key = strings_put(strs, key, len);
-	if (!e->key)
-		return err_set(ENOMEM, "out of memory");
-	s->map[slot] = (uint32_t)++s->n;
+	s->e[s->n] = (struct entry){ .key = r->key, .file = file, .name = name, .line = line,
+				     .value = value };
+	r->entry[s->which] = (uint32_t)++s->n;
 	return 0;
 }
 
 static void side_free(struct side *s)
 {
 	bigmem_free(s->e);
-	bigmem_free(s->map);
 }
 
 /* A string s[0..n) appended to buf of size cap as snprintf() would: cut at cap - 1. */
@@ -469,7 +505,8 @@ static int root_of_pstats(const struct pstats *ps, struct files *fs, char *root,
 	return 0;
 }
 
-static int side_from_pstats(struct side *s, struct diff_strings *strs, struct files *fs,
+static int side_from_pstats(struct side *s, struct keys *ks, struct diff_strings *strs,
+			    struct files *fs,
 			    const struct pstats *ps, enum diff_metric m, const char *root)
 {
 	char file[4096], key[8192];
@@ -499,7 +536,7 @@ static int side_from_pstats(struct side *s, struct diff_strings *strs, struct fi
 			last = f->file;
 		}
 		len = make_label(key, sizeof(key), fi->norm, fi->norm_len, f->line, f->name);
-		if ((k = side_add(s, strs, key, len, fi->norm, f->name, f->line, v)) < 0)
+		if ((k = side_add(s, ks, strs, key, len, fi->norm, f->name, f->line, v)) < 0)
 			return k;
 	}
 	s->total = m == METRIC_CALLS ? (double)ps->total_calls : ps->total_tt;
@@ -528,8 +565,8 @@ static void adjust_roots(char *a, char *b)
 }
 
 /* memray's "function:file:line", scalene's "file:line function" */
-static int side_add_location(struct side *s, struct diff_strings *strs, const char *loc,
-			     bool memray, const char *root, double value)
+static int side_add_location(struct side *s, struct keys *ks, struct diff_strings *strs,
+			     const char *loc, bool memray, const char *root, double value)
 {
 	char file[4096], buf[4096], key[8192], name[1024] = "";
 	const char *c1, *c2, *f, *nm;
@@ -539,7 +576,7 @@ static int side_add_location(struct side *s, struct diff_strings *strs, const ch
 		c1 = strchr(loc, ':');
 		c2 = strrchr(loc, ':');
 		if (!c1 || c1 == c2)
-			return side_add(s, strs, loc, strlen(loc), loc, loc, 0, value);
+			return side_add(s, ks, strs, loc, strlen(loc), loc, loc, 0, value);
 		snprintf(name, sizeof(name), "%.*s", (int)(c1 - loc), loc);
 		snprintf(buf, sizeof(buf), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
 		line = atoll(c2 + 1);
@@ -551,7 +588,7 @@ static int side_add_location(struct side *s, struct diff_strings *strs, const ch
 		for (c1 = c2; c1 > loc && c1[-1] != ':'; c1--)
 			;
 		if (c1 == loc)
-			return side_add(s, strs, loc, strlen(loc), loc, loc, 0, value);
+			return side_add(s, ks, strs, loc, strlen(loc), loc, loc, 0, value);
 		snprintf(buf, sizeof(buf), "%.*s", (int)(c1 - loc - 1), loc);
 		line = atoll(c1);
 		snprintf(name, sizeof(name), "%s", sp ? sp + 1 : "");
@@ -562,7 +599,7 @@ static int side_add_location(struct side *s, struct diff_strings *strs, const ch
 	nm = strings_put(strs, name, strlen(name));
 	if (!f || !nm)
 		return err_set(ENOMEM, "out of memory");
-	return side_add(s, strs, key, strlen(key), f, nm, line, value);
+	return side_add(s, ks, strs, key, strlen(key), f, nm, line, value);
 }
 
 static void root_of_memory(const struct profile *p, char *root, size_t size)
@@ -599,21 +636,21 @@ static void root_of_memory(const struct profile *p, char *root, size_t size)
 	common_root(files, nf, root, size);
 }
 
-static int side_from_memory(struct side *s, struct diff_strings *strs, const struct profile *p,
-			    const char *root)
+static int side_from_memory(struct side *s, struct keys *ks, struct diff_strings *strs,
+			    const struct profile *p, const char *root)
 {
 	int k = 0;
 
 	if (p->type == PROF_MEMRAY) {
 		const struct memray_stats *m = p->memray;
 		for (size_t i = 0; i < m->n_by_size && k >= 0; i++)
-			k = side_add_location(s, strs, m->by_size[i].location, true, root,
+			k = side_add_location(s, ks, strs, m->by_size[i].location, true, root,
 					      (double)m->by_size[i].value);
 		s->total = m->peak_memory >= 0 ? (double)m->peak_memory : 0;
 	} else {
 		const struct scalene_profile *sc = p->scalene;
 		for (size_t i = 0; i < sc->n && k >= 0; i++)
-			k = side_add_location(s, strs, sc->rows[i].location, false, root,
+			k = side_add_location(s, ks, strs, sc->rows[i].location, false, root,
 					      sc->rows[i].peak_mb * 1048576.0);
 		s->total = sc->max_footprint_mb >= 0 ? sc->max_footprint_mb * 1048576.0 : 0;
 	}
@@ -842,21 +879,20 @@ static int match_moved_line(struct entry **ub, size_t nub, struct entry **un, si
 	return k;
 }
 
-static int match(struct side *b, struct side *n, struct rows *rows)
+static int match(struct side *b, struct side *n, const struct keys *ks, struct rows *rows)
 {
 	struct entry **ub = NULL, **un = NULL;
 	size_t nub = 0, nun = 0;
 	int k;
 
 	/* 1: equal keys */
-	for (size_t i = 0; i < b->n; i++) {
-		struct entry *be = &b->e[i], *ne;
-		size_t slot;
-		if (!n->cap_map)
-			break;
-		ne = side_find(n, be->key, be->key_len, be->hash, &slot);
-		if (!ne)
+	for (size_t i = 0; i < ks->n; i++) {
+		const struct key_rec *r = &ks->r[i];
+		struct entry *be, *ne;
+		if (!r->entry[0] || !r->entry[1])
 			continue;
+		be = &b->e[r->entry[0] - 1];
+		ne = &n->e[r->entry[1] - 1];
 		be->matched = ne->matched = true;
 		if ((k = row_add(rows, be, ne)) < 0)
 			return k;
@@ -970,7 +1006,8 @@ int diff_runs(const struct run_data *base, const struct run_data *new,
 	      const struct diff_opts *o, struct diff_result **ret)
 {
 	const struct profile *pb = pick(base, o->metric), *pn = pick(new, o->metric);
-	struct side sb = { 0 }, sn = { 0 };
+	struct side sb = { .which = 0 }, sn = { .which = 1 };
+	struct keys ks = { 0 };
 	struct files fb = { 0 }, fn = { 0 };
 	struct rows rows = { 0 };
 	struct diff_result *r = NULL;
@@ -997,19 +1034,19 @@ int diff_runs(const struct run_data *base, const struct run_data *new,
 		root_of_memory(pb, root_b, sizeof(root_b));
 		root_of_memory(pn, root_n, sizeof(root_n));
 		adjust_roots(root_b, root_n);
-		if ((k = side_from_memory(&sb, strs, pb, root_b)) < 0 ||
-		    (k = side_from_memory(&sn, strs, pn, root_n)) < 0)
+		if ((k = side_from_memory(&sb, &ks, strs, pb, root_b)) < 0 ||
+		    (k = side_from_memory(&sn, &ks, strs, pn, root_n)) < 0)
 			goto out;
 	} else {
 		if ((k = root_of_pstats(pb->ps, &fb, root_b, sizeof(root_b))) < 0 ||
 		    (k = root_of_pstats(pn->ps, &fn, root_n, sizeof(root_n))) < 0)
 			goto out;
 		adjust_roots(root_b, root_n);
-		if ((k = side_from_pstats(&sb, strs, &fb, pb->ps, o->metric, root_b)) < 0 ||
-		    (k = side_from_pstats(&sn, strs, &fn, pn->ps, o->metric, root_n)) < 0)
+		if ((k = side_from_pstats(&sb, &ks, strs, &fb, pb->ps, o->metric, root_b)) < 0 ||
+		    (k = side_from_pstats(&sn, &ks, strs, &fn, pn->ps, o->metric, root_n)) < 0)
 			goto out;
 	}
-	if ((k = match(&sb, &sn, &rows)) < 0)
+	if ((k = match(&sb, &sn, &ks, &rows)) < 0)
 		goto out;
 	r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -1044,6 +1081,7 @@ out:
 	strings_free(strs);
 	side_free(&sb);
 	side_free(&sn);
+	keys_free(&ks);
 	free(fb.v);
 	free(fn.v);
 	return k;

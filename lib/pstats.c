@@ -270,7 +270,8 @@ static int oom(const char *what)
 	return err_set(ENOMEM, "out of memory reading profile '%s'", what);
 }
 
-int pstats_parse_generic(const void *buf, size_t len, const char *what, struct pstats **ret)
+int pstats_parse_generic(const void *buf, size_t len, const char *what, unsigned flags,
+			 struct pstats **ret)
 {
 	struct mreader *mr = NULL;
 	const struct mval *root;
@@ -379,6 +380,11 @@ int pstats_parse_generic(const void *buf, size_t len, const char *what, struct p
 			memcpy(edges + m, raw + ee[i].start, f->n_callers * sizeof(*edges));
 		m += f->n_callers;
 	}
+	if (flags & PSTATS_NO_CALLERS) {
+		for (size_t i = 0; i < b.ps->n_funcs; i++)
+			b.ps->funcs[i].first_caller = b.ps->funcs[i].n_callers = 0;
+		m = 0;
+	}
 	b.ps->callers = edges;
 	b.ps->n_callers = m;
 	edges = NULL;
@@ -405,17 +411,23 @@ out:
 	return k;
 }
 
-int pstats_parse(const void *buf, size_t len, const char *what, struct pstats **ret)
+int pstats_parse_flags(const void *buf, size_t len, const char *what, unsigned flags,
+		       struct pstats **ret)
 {
-	int k = pstats_parse_direct(buf, len, ret);
+	int k = pstats_parse_direct(buf, len, flags, ret);
 
 	if (k == PSTATS_NOT_HANDLED) {
 		log_debug("profile '%s': not in the form cProfile writes; reading it generically", what);
-		k = pstats_parse_generic(buf, len, what, ret);
+		k = pstats_parse_generic(buf, len, what, flags, ret);
 	} else if (k < 0) {
 		k = err_set(-k, "out of memory reading profile '%s'", what);
 	}
 	return k;
+}
+
+int pstats_parse(const void *buf, size_t len, const char *what, struct pstats **ret)
+{
+	return pstats_parse_flags(buf, len, what, 0, ret);
 }
 
 void pstats_free(struct pstats *ps)

@@ -51,6 +51,12 @@ enum pstats_sort {
 /* Decodes a pstats file held in buf; what names it in errors. Returns -EBADMSG (with
  * the offset in the reason) for corrupt data. */
 int pstats_parse(const void *buf, size_t len, const char *what, struct pstats **ret);
+
+/* PSTATS_NO_CALLERS: the call graph is not wanted (a report table, a diff): callers is
+ * left empty and every n_callers 0. The dict is read and checked all the same. */
+enum { PSTATS_NO_CALLERS = 1 };
+int pstats_parse_flags(const void *buf, size_t len, const char *what, unsigned flags,
+		       struct pstats **ret);
 /* Reads path whole, then pstats_parse(). -ENOENT when it does not exist. */
 int pstats_load(const char *path, struct pstats **ret);
 void pstats_free(struct pstats *ps);

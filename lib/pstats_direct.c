@@ -30,13 +30,15 @@
 
 #define FLAG_REF 0x80
 #define NOPE PSTATS_NOT_HANDLED
+#define NO_NODE UINT32_MAX
 
 enum slot_kind { SK_PENDING, SK_INT, SK_FLOAT, SK_STR, SK_KEY, SK_OTHER };
 
 /* What a remembered object (FLAG_REF) became. */
 struct slot {
 	uint32_t kind;
-	uint32_t func;              /* SK_KEY */
+	uint32_t func;              /* SK_KEY: its node; SK_STR: the node of the last key
+	                             * that had this string as its name, or NO_NODE */
 	union {
 		int64_t i;          /* SK_INT */
 		double f;           /* SK_FLOAT */
@@ -70,6 +72,7 @@ struct dec {
 	uint32_t *pending;          /* edges whose caller had no rank yet */
 	size_t n_pending, cap_pending;
 	bool dup;                   /* a key repeated in the dict */
+	bool no_callers;            /* PSTATS_NO_CALLERS: edges are read, not kept */
 	unsigned char *conv;        /* a string being converted to UTF-8 */
 	size_t cap_conv;
 };
@@ -271,8 +274,9 @@ static int read_time(struct dec *d, double *ret)
 	return 0;
 }
 
-/* A file or function name, interned. */
-static int read_name(struct dec *d, const char **ret)
+/* A file or function name, interned; *ret_slot is the slot it is remembered in, or
+ * SIZE_MAX. */
+static int read_name(struct dec *d, const char **ret, size_t *ret_slot)
 {
 	const unsigned char *s;
 	unsigned c, t;
@@ -291,6 +295,7 @@ static int read_name(struct dec *d, const char **ret)
 		if (!sl)
 			return NOPE;
 		*ret = sl->u.s;
+		*ret_slot = (size_t)(sl - d->refs);
 		return 0;
 	}
 	case 'z': case 'Z':
@@ -334,7 +339,11 @@ static int read_name(struct dec *d, const char **ret)
 		return k == -ENOMEM ? k : NOPE;
 	if (c & FLAG_REF) {
 		d->refs[slot].kind = SK_STR;
+		d->refs[slot].func = NO_NODE;
 		d->refs[slot].u.s = str;
+		*ret_slot = slot;
+	} else {
+		*ret_slot = SIZE_MAX;
 	}
 	*ret = str;
 	return 0;
@@ -404,7 +413,7 @@ static int read_key(struct dec *d, uint32_t *ret)
 {
 	const char *file, *name;
 	unsigned c, t;
-	size_t n, slot = 0;
+	size_t n, slot = 0, file_slot, name_slot;
 	int64_t line;
 	int k;
 
@@ -431,9 +440,23 @@ static int read_key(struct dec *d, uint32_t *ret)
 		return NOPE;
 	if ((c & FLAG_REF) && (k = reserve(d, &slot)) < 0)
 		return k;
-	if ((k = read_name(d, &file)) != 0 || (k = read_int(d, &line)) != 0 ||
-	    (k = read_name(d, &name)) != 0 || (k = node_index(d, file, line, name, ret)) != 0)
+	if ((k = read_name(d, &file, &file_slot)) != 0 || (k = read_int(d, &line)) != 0 ||
+	    (k = read_name(d, &name, &name_slot)) != 0)
 		return k;
+	/* cProfile writes each code object's name once and refers back to it: the key
+	 * that last had this very name is most often the one sought, and asking it saves a
+	 * probe of the table */
+	if (name_slot != SIZE_MAX && d->refs[name_slot].func != NO_NODE &&
+	    d->nodes[d->refs[name_slot].func].file == file &&
+	    d->nodes[d->refs[name_slot].func].name == name &&
+	    d->nodes[d->refs[name_slot].func].line == line) {
+		*ret = d->refs[name_slot].func;
+	} else {
+		if ((k = node_index(d, file, line, name, ret)) != 0)
+			return k;
+		if (name_slot != SIZE_MAX)
+			d->refs[name_slot].func = *ret;
+	}
 	if (c & FLAG_REF) {
 		d->refs[slot].kind = SK_KEY;
 		d->refs[slot].func = *ret;
@@ -497,28 +520,32 @@ static int read_callers(struct dec *d, uint32_t callee)
 	if ((k = read_dict_start(d, &flag, &slot)) != 0)
 		return k;
 	while (!dict_end(d)) {
-		struct pstats_edge *e;
+		struct pstats_edge *e, unused;
 		uint32_t caller;
 
 		if ((k = read_key(d, &caller)) != 0)
 			return k;
-		if (d->n_edges == d->cap_edges &&
-		    grow((void **)&d->edges, &d->cap_edges, d->n_edges + 1, sizeof(*d->edges)) < 0)
-			return -ENOMEM;
-		e = &d->edges[d->n_edges];
-		e->callee = callee;
-		if (d->nodes[caller].rank != NO_RANK) {
-			e->caller = d->nodes[caller].rank;
+		if (d->no_callers) {
+			e = &unused;
 		} else {
-			/* its rank is known at the end */
-			if (d->n_edges > UINT32_MAX)
-				return NOPE;
-			if (d->n_pending == d->cap_pending &&
-			    grow((void **)&d->pending, &d->cap_pending, d->n_pending + 1,
-				 sizeof(*d->pending)) < 0)
+			if (d->n_edges == d->cap_edges &&
+			    grow((void **)&d->edges, &d->cap_edges, d->n_edges + 1, sizeof(*d->edges)) < 0)
 				return -ENOMEM;
-			d->pending[d->n_pending++] = (uint32_t)d->n_edges;
-			e->caller = caller;
+			e = &d->edges[d->n_edges];
+			e->callee = callee;
+			if (d->nodes[caller].rank != NO_RANK) {
+				e->caller = d->nodes[caller].rank;
+			} else {
+				/* its rank is known at the end */
+				if (d->n_edges > UINT32_MAX)
+					return NOPE;
+				if (d->n_pending == d->cap_pending &&
+				    grow((void **)&d->pending, &d->cap_pending, d->n_pending + 1,
+					 sizeof(*d->pending)) < 0)
+					return -ENOMEM;
+				d->pending[d->n_pending++] = (uint32_t)d->n_edges;
+				e->caller = caller;
+			}
 		}
 		if (!have(d, 1))
 			return NOPE;
@@ -538,7 +565,8 @@ static int read_callers(struct dec *d, uint32_t callee)
 			e->cc = e->nc;
 			e->tt = e->ct = 0;
 		}
-		d->n_edges++;
+		if (!d->no_callers)
+			d->n_edges++;
 	}
 	if (d->n_edges - start > UINT32_MAX)
 		return NOPE;
@@ -660,9 +688,10 @@ static int finish(struct dec *d)
 	return 0;
 }
 
-int pstats_parse_direct(const void *buf, size_t len, struct pstats **ret)
+int pstats_parse_direct(const void *buf, size_t len, unsigned flags, struct pstats **ret)
 {
-	struct dec d = { .p = buf, .end = (const unsigned char *)buf + len };
+	struct dec d = { .p = buf, .end = (const unsigned char *)buf + len,
+			 .no_callers = flags & PSTATS_NO_CALLERS };
 	bool flag;
 	size_t slot = 0, items = 0;
 	int k;

@@ -41,7 +41,8 @@ static inline uint64_t pstats_key_hash(const char *file, const char *name, int64
  * 0 on success; PSTATS_NOT_HANDLED for anything else it meets -- other shapes, other
  * references, corrupt data -- which pstats_parse_generic() then reads or explains;
  * -ENOMEM. */
-int pstats_parse_direct(const void *buf, size_t len, struct pstats **ret);
+int pstats_parse_direct(const void *buf, size_t len, unsigned flags, struct pstats **ret);
 /* Decodes the whole marshal object (marshal.h), then checks its shape: slower, but it
  * reads every form marshal can write and names the offset of whatever is wrong. */
-int pstats_parse_generic(const void *buf, size_t len, const char *what, struct pstats **ret);
+int pstats_parse_generic(const void *buf, size_t len, const char *what, unsigned flags,
+			 struct pstats **ret);

@@ -114,6 +114,11 @@ static int classify(const struct input_file *f, bool by_content, enum profile_ty
 
 int run_data_parse(const struct input *in, struct run_data **ret)
 {
+	return run_data_parse_flags(in, 0, ret);
+}
+
+int run_data_parse_flags(const struct input *in, unsigned pstats_flags, struct run_data **ret)
+{
 	struct run_data *d;
 	int k;
 
@@ -149,7 +154,7 @@ int run_data_parse(const struct input *in, struct run_data **ret)
 		p->name = f->name;
 		switch (t) {
 		case PROF_CPROFILE:
-			k = pstats_parse(f->data, f->len, f->name, &p->ps);
+			k = pstats_parse_flags(f->data, f->len, f->name, pstats_flags, &p->ps);
 			break;
 		case PROF_MEMRAY:
 			k = memray_parse(f->data, f->len, f->name, &p->memray);

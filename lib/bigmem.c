@@ -59,6 +59,23 @@ void *bigmem_alloc(size_t size)
 	return (char *)h + HDR;
 }
 
+void *bigmem_calloc(size_t n, size_t size)
+{
+	struct hdr *h;
+
+	if (size && n > SIZE_MAX / 2 / size)
+		return NULL;
+	size *= n;
+	if (size + HDR >= BIG)
+		return map(size);
+	h = calloc(1, HDR + size);
+	if (!h)
+		return NULL;
+	h->size = size;
+	h->map_len = 0;
+	return (char *)h + HDR;
+}
+
 void *bigmem_realloc(void *p, size_t size)
 {
 	struct hdr *h, *n;

@@ -11,5 +11,7 @@
 #include <stddef.h>
 
 void *bigmem_alloc(size_t size);
+/* Zeroed, as calloc(): a new mapping already is, so large tables cost no memset. */
+void *bigmem_calloc(size_t n, size_t size);
 void *bigmem_realloc(void *p, size_t size);
 void bigmem_free(void *p);

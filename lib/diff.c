@@ -291,11 +291,10 @@ static uint32_t hash_bytes(const char *s, size_t n)
 static int keys_grow(struct keys *ks)
 {
 	size_t cap = ks->cap_map ? ks->cap_map * 2 : 1024;
-	uint64_t *map = bigmem_alloc(cap * sizeof(*map));
+	uint64_t *map = bigmem_calloc(cap, sizeof(*map));
 
 	if (!map)
 		return err_set(ENOMEM, "out of memory");
-	memset(map, 0, cap * sizeof(*map));
 	for (size_t j = 0; j < ks->cap_map; j++) {
 		size_t i;
 		if (!ks->map[j])

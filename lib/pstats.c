@@ -84,11 +84,10 @@ static char *pool_copy(struct pstats_pool *p, const char *s, size_t n)
 static int pool_grow(struct pstats_pool *p)
 {
 	size_t cap = p->cap ? p->cap * 2 : 1024;
-	struct pool_slot *slots = bigmem_alloc(cap * sizeof(*slots));
+	struct pool_slot *slots = bigmem_calloc(cap, sizeof(*slots));
 
 	if (!slots)
 		return -ENOMEM;
-	memset(slots, 0, cap * sizeof(*slots));
 	for (size_t j = 0; j < p->cap; j++) {
 		size_t i;
 		if (!p->slots[j].s)

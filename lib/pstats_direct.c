@@ -169,7 +169,7 @@ static int read_long(struct dec *d, int64_t *ret)
 }
 
 /* A count: int or long. */
-static int read_int(struct dec *d, int64_t *ret)
+static int read_int_any(struct dec *d, int64_t *ret)
 {
 	unsigned c, t;
 	size_t s = 0;
@@ -207,7 +207,7 @@ static int read_int(struct dec *d, int64_t *ret)
 }
 
 /* A time: float (binary or text), or an int. */
-static int read_time(struct dec *d, double *ret)
+static int read_time_any(struct dec *d, double *ret)
 {
 	unsigned c, t;
 	size_t s = 0;
@@ -261,7 +261,7 @@ static int read_time(struct dec *d, double *ret)
 		return 0;
 	} else {
 		int64_t i;
-		if ((k = read_int(d, &i)) != 0)
+		if ((k = read_int_any(d, &i)) != 0)
 			return k;
 		*ret = (double)i;
 		return 0;
@@ -274,9 +274,45 @@ static int read_time(struct dec *d, double *ret)
 	return 0;
 }
 
+/* The forms nearly every count and time of a profile takes -- a plain int, a reference
+ * to a remembered one, a plain binary float -- inline; the rest out of line. */
+static inline __attribute__((always_inline)) int read_int(struct dec *d, int64_t *ret)
+{
+	uint32_t v;
+
+	if (d->end - d->p >= 5) {
+		v = le32(d->p + 1);
+		if (d->p[0] == 'i') {
+			*ret = (int32_t)v;
+			d->p += 5;
+			return 0;
+		}
+		if (d->p[0] == 'r' && v < d->n_refs && d->refs[v].kind == SK_INT) {
+			*ret = d->refs[v].u.i;
+			d->p += 5;
+			return 0;
+		}
+	}
+	return read_int_any(d, ret);
+}
+
+static inline __attribute__((always_inline)) int read_time(struct dec *d, double *ret)
+{
+	uint64_t bits;
+
+	if (d->end - d->p >= 9 && d->p[0] == 'g') {
+		memcpy(&bits, d->p + 1, 8);
+		bits = le64toh(bits);
+		memcpy(ret, &bits, sizeof(*ret));
+		d->p += 9;
+		return 0;
+	}
+	return read_time_any(d, ret);
+}
+
 /* A file or function name, interned; *ret_slot is the slot it is remembered in, or
  * SIZE_MAX. */
-static int read_name(struct dec *d, const char **ret, size_t *ret_slot)
+static int read_name_any(struct dec *d, const char **ret, size_t *ret_slot)
 {
 	const unsigned char *s;
 	unsigned c, t;
@@ -349,14 +385,30 @@ static int read_name(struct dec *d, const char **ret, size_t *ret_slot)
 	return 0;
 }
 
+static inline __attribute__((always_inline)) int read_name(struct dec *d, const char **ret,
+							     size_t *ret_slot)
+{
+	uint32_t v;
+
+	if (d->end - d->p >= 5 && d->p[0] == 'r') {
+		v = le32(d->p + 1);
+		if (v < d->n_refs && d->refs[v].kind == SK_STR) {
+			*ret = d->refs[v].u.s;
+			*ret_slot = v;
+			d->p += 5;
+			return 0;
+		}
+	}
+	return read_name_any(d, ret, ret_slot);
+}
+
 static int map_grow(struct dec *d)
 {
 	size_t cap = d->cap_map ? d->cap_map * 2 : 4096;
-	uint64_t *map = bigmem_alloc(cap * sizeof(*map));
+	uint64_t *map = bigmem_calloc(cap, sizeof(*map));
 
 	if (!map)
 		return -ENOMEM;
-	memset(map, 0, cap * sizeof(*map));
 	for (size_t j = 0; j < d->cap_map; j++) {
 		const struct node *f;
 		size_t i;
@@ -409,7 +461,7 @@ static int node_index(struct dec *d, const char *file, int64_t line, const char 
 }
 
 /* A (file, line, name) key: its node. */
-static int read_key(struct dec *d, uint32_t *ret)
+static int read_key_any(struct dec *d, uint32_t *ret)
 {
 	const char *file, *name;
 	unsigned c, t;
@@ -464,8 +516,23 @@ static int read_key(struct dec *d, uint32_t *ret)
 	return 0;
 }
 
+static inline __attribute__((always_inline)) int read_key(struct dec *d, uint32_t *ret)
+{
+	uint32_t v;
+
+	if (d->end - d->p >= 5 && d->p[0] == 'r') {
+		v = le32(d->p + 1);
+		if (v < d->n_refs && d->refs[v].kind == SK_KEY) {
+			*ret = d->refs[v].func;
+			d->p += 5;
+			return 0;
+		}
+	}
+	return read_key_any(d, ret);
+}
+
 /* A tuple header of n items; *ret_flag tells whether it is remembered (its slot). */
-static int read_tuple(struct dec *d, size_t n, bool *ret_flag, size_t *ret_slot)
+static int read_tuple_any(struct dec *d, size_t n, bool *ret_flag, size_t *ret_slot)
 {
 	unsigned c, t;
 	size_t got;
@@ -486,6 +553,17 @@ static int read_tuple(struct dec *d, size_t n, bool *ret_flag, size_t *ret_slot)
 		return NOPE;
 	*ret_flag = c & FLAG_REF;
 	return *ret_flag ? reserve(d, ret_slot) : 0;
+}
+
+static inline __attribute__((always_inline)) int read_tuple(struct dec *d, size_t n,
+							      bool *ret_flag, size_t *ret_slot)
+{
+	if (d->end - d->p >= 2 && d->p[0] == ')' && d->p[1] == n) {
+		d->p += 2;
+		*ret_flag = false;
+		return 0;
+	}
+	return read_tuple_any(d, n, ret_flag, ret_slot);
 }
 
 /* '{' with its slot if remembered. */

@@ -56,7 +56,7 @@ static void pool_free(struct pstats_pool *p)
 	free(p);
 }
 
-static char *pool_copy(struct pstats_pool *p, const char *s, size_t n)
+char *pool_copy(struct pstats_pool *p, const char *s, size_t n)
 {
 	struct pool_chunk *c = p->chunks;
 	char *d;

@@ -32,7 +32,7 @@
 #define NOPE PSTATS_NOT_HANDLED
 #define NO_NODE UINT32_MAX
 
-enum slot_kind { SK_PENDING, SK_INT, SK_FLOAT, SK_STR, SK_KEY, SK_OTHER };
+enum slot_kind { SK_PENDING, SK_INT, SK_FLOAT, SK_STR, SK_FILE, SK_KEY, SK_OTHER };
 
 /* What a remembered object (FLAG_REF) became. */
 struct slot {
@@ -42,16 +42,17 @@ struct slot {
 	union {
 		int64_t i;          /* SK_INT */
 		double f;           /* SK_FLOAT */
-		const char *s;      /* SK_STR */
+		const char *s;      /* SK_STR (a name's copy), SK_FILE (interned) */
 	} u;
 };
 
 /* A function as first met: its key, and its place among the dict's keys once it is
  * met as one (the index it will have in pstats.funcs). */
 struct node {
-	const char *file;
-	const char *name;
+	const char *file;           /* interned */
+	const char *name;           /* compared by content */
 	int64_t line;
+	uint32_t name_hash;
 	uint32_t rank;              /* NO_RANK until met as a key of the dict */
 };
 
@@ -310,9 +311,12 @@ static inline __attribute__((always_inline)) int read_time(struct dec *d, double
 	return read_time_any(d, ret);
 }
 
-/* A file or function name, interned; *ret_slot is the slot it is remembered in, or
+/* A string of a key. A file name (file) is interned, so that the files of a profile
+ * compare by pointer (diff normalises each once); a function name gets a copy of its
+ * own and is compared by content, which spares a table probe for each of the many
+ * names a large profile has. *ret_slot is the slot the string is remembered in, or
  * SIZE_MAX. */
-static int read_name_any(struct dec *d, const char **ret, size_t *ret_slot)
+static int read_str_any(struct dec *d, bool file, const char **ret, size_t *ret_slot)
 {
 	const unsigned char *s;
 	unsigned c, t;
@@ -327,11 +331,26 @@ static int read_name_any(struct dec *d, const char **ret, size_t *ret_slot)
 	t = c & ~FLAG_REF;
 	switch (t) {
 	case 'r': {
-		const struct slot *sl = ref(d, SK_STR);
-		if (!sl)
+		struct slot *sl;
+		if (!have(d, 4))
 			return NOPE;
-		*ret = sl->u.s;
-		*ret_slot = (size_t)(sl - d->refs);
+		n = le32(d->p);
+		d->p += 4;
+		if (n >= d->n_refs)
+			return NOPE;
+		sl = &d->refs[n];
+		if (sl->kind == SK_FILE || (sl->kind == SK_STR && !file)) {
+			*ret = sl->u.s;
+		} else if (sl->kind == SK_STR) {
+			/* a name's string, now a file's: the pool has (or takes) its copy */
+			size_t len = strlen(sl->u.s);
+			k = pool_intern(d->ps->pool, sl->u.s, len, pool_hash(sl->u.s, len), ret);
+			if (k < 0)
+				return k == -ENOMEM ? k : NOPE;
+		} else {
+			return NOPE;
+		}
+		*ret_slot = n;
 		return 0;
 	}
 	case 'z': case 'Z':
@@ -370,11 +389,19 @@ static int read_name_any(struct dec *d, const char **ret, size_t *ret_slot)
 			n = len;
 		}
 	}
-	k = pool_intern(d->ps->pool, (const char *)s, n, pool_hash((const char *)s, n), &str);
-	if (k < 0)
-		return k == -ENOMEM ? k : NOPE;
+	if (file) {
+		k = pool_intern(d->ps->pool, (const char *)s, n, pool_hash((const char *)s, n), &str);
+		if (k < 0)
+			return k == -ENOMEM ? k : NOPE;
+	} else {
+		if (memchr(s, '\0', n))
+			return NOPE;
+		str = pool_copy(d->ps->pool, (const char *)s, n);
+		if (!str)
+			return -ENOMEM;
+	}
 	if (c & FLAG_REF) {
-		d->refs[slot].kind = SK_STR;
+		d->refs[slot].kind = file ? SK_FILE : SK_STR;
 		d->refs[slot].func = NO_NODE;
 		d->refs[slot].u.s = str;
 		*ret_slot = slot;
@@ -385,21 +412,31 @@ static int read_name_any(struct dec *d, const char **ret, size_t *ret_slot)
 	return 0;
 }
 
-static inline __attribute__((always_inline)) int read_name(struct dec *d, const char **ret,
-							     size_t *ret_slot)
+/* A back-reference to a string already taken the way it is needed, inline. */
+static inline __attribute__((always_inline)) int read_str(struct dec *d, bool file,
+							    const char **ret, size_t *ret_slot)
 {
 	uint32_t v;
 
 	if (d->end - d->p >= 5 && d->p[0] == 'r') {
 		v = le32(d->p + 1);
-		if (v < d->n_refs && d->refs[v].kind == SK_STR) {
+		if (v < d->n_refs && (d->refs[v].kind == SK_FILE || (!file && d->refs[v].kind == SK_STR))) {
 			*ret = d->refs[v].u.s;
 			*ret_slot = v;
 			d->p += 5;
 			return 0;
 		}
 	}
-	return read_name_any(d, ret, ret_slot);
+	return read_str_any(d, file, ret, ret_slot);
+}
+
+static inline uint64_t node_hash(const char *file, uint32_t name_hash, int64_t line)
+{
+	uint64_t h = (uint64_t)(uintptr_t)file * 0x9e3779b97f4a7c15ULL;
+
+	h ^= (uint64_t)name_hash * 0xc2b2ae3d27d4eb4fULL;
+	h ^= (uint64_t)line * 0x165667b19e3779f9ULL;
+	return h ^ (h >> 29);
 }
 
 static int map_grow(struct dec *d)
@@ -415,7 +452,7 @@ static int map_grow(struct dec *d)
 		if (!d->map[j])
 			continue;
 		f = &d->nodes[(uint32_t)d->map[j] - 1];
-		for (i = pstats_key_hash(f->file, f->name, f->line) & (cap - 1); map[i]; i = (i + 1) & (cap - 1))
+		for (i = node_hash(f->file, f->name_hash, f->line) & (cap - 1); map[i]; i = (i + 1) & (cap - 1))
 			;
 		map[i] = d->map[j];
 	}
@@ -433,18 +470,20 @@ static int node_index(struct dec *d, const char *file, int64_t line, const char 
 {
 	struct node *f;
 	uint64_t h, tag;
+	uint32_t nh = pool_hash(name, strlen(name));
 	size_t i, mask;
 
-	if ((d->n_nodes + 1) * 2 > d->cap_map && map_grow(d) < 0)
+	if ((d->n_nodes + 1) * 4 > d->cap_map * 3 && map_grow(d) < 0)
 		return -ENOMEM;
 	mask = d->cap_map - 1;
-	h = pstats_key_hash(file, name, line);
+	h = node_hash(file, nh, line);
 	tag = h & 0xffffffff00000000ULL;
 	for (i = h & mask; d->map[i]; i = (i + 1) & mask) {
 		if ((d->map[i] & 0xffffffff00000000ULL) != tag)
 			continue;
 		f = &d->nodes[(uint32_t)d->map[i] - 1];
-		if (f->file == file && f->name == name && f->line == line) {
+		if (f->file == file && f->line == line && f->name_hash == nh &&
+		    (f->name == name || !strcmp(f->name, name))) {
 			*ret = (uint32_t)d->map[i] - 1;
 			return 0;
 		}
@@ -454,7 +493,8 @@ static int node_index(struct dec *d, const char *file, int64_t line, const char 
 	if (d->n_nodes == d->cap_nodes &&
 	    grow((void **)&d->nodes, &d->cap_nodes, d->n_nodes + 1, sizeof(*d->nodes)) < 0)
 		return -ENOMEM;
-	d->nodes[d->n_nodes] = (struct node){ .file = file, .name = name, .line = line, .rank = NO_RANK };
+	d->nodes[d->n_nodes] = (struct node){ .file = file, .name = name, .line = line,
+					      .name_hash = nh, .rank = NO_RANK };
 	d->map[i] = tag | (d->n_nodes + 1);
 	*ret = (uint32_t)d->n_nodes++;
 	return 0;
@@ -492,12 +532,12 @@ static int read_key_any(struct dec *d, uint32_t *ret)
 		return NOPE;
 	if ((c & FLAG_REF) && (k = reserve(d, &slot)) < 0)
 		return k;
-	if ((k = read_name(d, &file, &file_slot)) != 0 || (k = read_int(d, &line)) != 0 ||
-	    (k = read_name(d, &name, &name_slot)) != 0)
+	if ((k = read_str(d, true, &file, &file_slot)) != 0 || (k = read_int(d, &line)) != 0 ||
+	    (k = read_str(d, false, &name, &name_slot)) != 0)
 		return k;
 	/* cProfile writes each code object's name once and refers back to it: the key
-	 * that last had this very name is most often the one sought, and asking it saves a
-	 * probe of the table */
+	 * that last had this very string as its name is most often the one sought, and
+	 * asking it saves hashing the name and probing the table */
 	if (name_slot != SIZE_MAX && d->refs[name_slot].func != NO_NODE &&
 	    d->nodes[d->refs[name_slot].func].file == file &&
 	    d->nodes[d->refs[name_slot].func].name == name &&

@@ -20,6 +20,9 @@ struct pstats_pool {
 };
 
 uint32_t pool_hash(const char *s, size_t n);
+/* A NUL-terminated copy of s[0..n) kept with the pool, not interned; NULL when out of
+ * memory. */
+char *pool_copy(struct pstats_pool *p, const char *s, size_t n);
 /* The one copy of s[0..n) (hash: pool_hash(s, n)) in *ret. -EINVAL when s holds a NUL,
  * -ENOMEM. */
 int pool_intern(struct pstats_pool *p, const char *s, size_t n, uint32_t hash,

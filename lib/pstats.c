@@ -1,6 +1,10 @@
-/* pstats reader (see pstats.h): marshal.c decodes the file, this file checks its shape
- * and turns it into a table of functions and caller edges, with the strings interned so
- * that a function's key is compared by pointer. */
+/* pstats reader (see pstats.h). pstats_parse() tries the direct decoder first
+ * (pstats_direct.c), which reads the form cProfile writes straight into the tables;
+ * whatever it does not take -- another form, or corrupt data -- is read here the
+ * generic way: marshal.c decodes the whole object, this file checks its shape and
+ * turns it into a table of functions and caller edges, with the strings interned so
+ * that a function's key is compared by pointer, and says what is wrong where. The
+ * string pool, sorting and the text table are shared. */
 #include "pstats.h"
 
 #include <errno.h>

@@ -2,21 +2,23 @@
  * dict cProfile writes, {(file, line, name): (cc, nc, tt, ct, {caller_key: (nc, cc, tt,
  * ct) or int})}, straight into the function and edge tables, with no object tree.
  *
- * Each position is read as what pstats needs there: a key becomes a function index, a
- * count an int64, a time a double, a name an interned string. Back-references keep
- * what their object became: a referenced key tuple (cProfile shares each caller's key
- * tuple between the callers dicts it appears in) is its function index, a referenced
- * name its interned pointer (file names are shared by reference), so most keys and
- * names cost five bytes and no hashing. Anything else -- other shapes, references to
- * other containers, corrupt or truncated data -- makes it give up
- * (PSTATS_NOT_HANDLED), and pstats_parse() reads the file with the generic reader,
- * which accepts every valid form and names the offset of what is wrong. So this
- * decoder never explains errors, and must accept only what the generic reader accepts,
- * with the same result (the fuzz target compares the two).
+ * Each position is read as what pstats needs there: a key becomes a function, a count
+ * an int64, a time a double, a file name an interned string, a function name a string
+ * of its own. Back-references keep what their object became: a referenced key tuple
+ * (cProfile shares each caller's key tuple between the callers dicts it appears in) is
+ * its function, a referenced string its pointer (file names and each code object's
+ * name are shared by reference), so most keys and names cost five bytes and no
+ * hashing. Anything else -- other shapes, references to other containers, corrupt or
+ * truncated data -- makes it give up (PSTATS_NOT_HANDLED), and pstats_parse() reads the
+ * file with the generic reader, which accepts every valid form and names the offset of
+ * what is wrong. So this decoder never explains errors, and must accept only what the
+ * generic reader accepts, with the same result (the fuzz target compares the two).
  *
- * Functions are numbered as they are first met, in the stream; at the end they are
- * renumbered as pstats.c numbers them: the dict's keys in its order, then the keys met
- * only as callers, in the order they were first met. */
+ * A function is a node from the moment its key is first met. It takes its index in
+ * pstats.funcs (its rank) when it is first met as a key of the dict, so the dict's
+ * keys come first and in the dict's order; the nodes met only as callers (phantoms)
+ * follow at the end in the order they were met, as in pstats.c. An edge whose caller
+ * had no rank yet when it was read is fixed at the end. */
 #include "pstats_impl.h"
 
 #include <endian.h>

@@ -384,6 +384,8 @@ int pstats_parse_generic(const void *buf, size_t len, const char *what, unsigned
 		m += f->n_callers;
 	}
 	if (flags & PSTATS_NO_CALLERS) {
+		/* the phantoms come last: they go with the edges */
+		b.ps->n_funcs = b.ps->n_real;
 		for (size_t i = 0; i < b.ps->n_funcs; i++)
 			b.ps->funcs[i].first_caller = b.ps->funcs[i].n_callers = 0;
 		m = 0;

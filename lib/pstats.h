@@ -53,7 +53,8 @@ enum pstats_sort {
 int pstats_parse(const void *buf, size_t len, const char *what, struct pstats **ret);
 
 /* PSTATS_NO_CALLERS: the call graph is not wanted (a report table, a diff): callers is
- * left empty and every n_callers 0. The dict is read and checked all the same. */
+ * left empty, every n_callers 0, and the functions named only as callers (phantoms)
+ * are left out. The dict is read and checked all the same. */
 enum { PSTATS_NO_CALLERS = 1 };
 int pstats_parse_flags(const void *buf, size_t len, const char *what, unsigned flags,
 		       struct pstats **ret);

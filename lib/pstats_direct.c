@@ -34,11 +34,19 @@
 #define NOPE PSTATS_NOT_HANDLED
 #define NO_NODE UINT32_MAX
 
-enum slot_kind { SK_PENDING, SK_INT, SK_FLOAT, SK_STR, SK_FILE, SK_KEY, SK_OTHER };
+enum slot_kind {
+	SK_PENDING,                 /* still being read */
+	SK_INT, SK_FLOAT, SK_STR, SK_FILE,
+	SK_KEY,                     /* a key tuple, its node known */
+	SK_LAZY_KEY,                /* a key tuple read without looking it up (a caller's
+	                             * key, PSTATS_NO_CALLERS): where it is, in u.i */
+	SK_OTHER,
+};
 
-/* What a remembered object (FLAG_REF) became. */
+/* What a remembered object (FLAG_REF) became; its kind is kept apart (dec.kinds), in
+ * a table small enough to stay in the cache, since checking a back-reference's kind is
+ * often all that is needed. */
 struct slot {
-	uint32_t kind;
 	uint32_t func;              /* SK_KEY: its node; SK_STR: the node of the last key
 	                             * that had this string as its name, or NO_NODE */
 	union {
@@ -61,9 +69,11 @@ struct node {
 #define NO_RANK UINT32_MAX
 
 struct dec {
-	const unsigned char *p, *end;
+	const unsigned char *base, *p, *end;
 	struct slot *refs;
-	size_t n_refs, cap_refs;
+	uint8_t *kinds;             /* enum slot_kind of each slot */
+	size_t n_refs, cap_refs, cap_kinds;
+	bool replay;                /* reading a lazy key again: its slots exist already */
 	struct node *nodes;
 	size_t n_nodes, cap_nodes;
 	uint64_t *map;              /* hash tag << 32 | node index + 1; 0 is empty */
@@ -117,11 +127,13 @@ static inline uint32_t le32(const unsigned char *p)
  * its contents, so that a container comes before its items. */
 static inline int reserve(struct dec *d, size_t *ret)
 {
-	if (d->n_refs == d->cap_refs && grow((void **)&d->refs, &d->cap_refs, d->n_refs + 1,
-					     sizeof(*d->refs)) < 0)
+	/* one spare slot past the end takes what a replay writes */
+	if (d->n_refs + 1 >= d->cap_refs &&
+	    (grow((void **)&d->refs, &d->cap_refs, d->n_refs + 2, sizeof(*d->refs)) < 0 ||
+	     grow((void **)&d->kinds, &d->cap_kinds, d->cap_refs, sizeof(*d->kinds)) < 0))
 		return -ENOMEM;
-	d->refs[d->n_refs].kind = SK_PENDING;
-	*ret = d->n_refs++;
+	d->kinds[d->n_refs] = SK_PENDING;
+	*ret = d->replay ? d->n_refs : d->n_refs++;
 	return 0;
 }
 
@@ -133,7 +145,7 @@ static inline const struct slot *ref(struct dec *d, enum slot_kind kind)
 		return NULL;
 	n = le32(d->p);
 	d->p += 4;
-	if (n >= d->n_refs || d->refs[n].kind != kind)
+	if (n >= d->n_refs || d->kinds[n] != kind)
 		return NULL;
 	return &d->refs[n];
 }
@@ -202,7 +214,7 @@ static int read_int_any(struct dec *d, int64_t *ret)
 		return NOPE;
 	}
 	if (c & FLAG_REF) {
-		d->refs[s].kind = SK_INT;
+		d->kinds[s] = SK_INT;
 		d->refs[s].u.i = v;
 	}
 	*ret = v;
@@ -255,9 +267,9 @@ static int read_time_any(struct dec *d, double *ret)
 		d->p += 5;
 		if (n >= d->n_refs)
 			return NOPE;
-		if (d->refs[n].kind == SK_FLOAT)
+		if (d->kinds[n] == SK_FLOAT)
 			*ret = d->refs[n].u.f;
-		else if (d->refs[n].kind == SK_INT)
+		else if (d->kinds[n] == SK_INT)
 			*ret = (double)d->refs[n].u.i;
 		else
 			return NOPE;
@@ -270,7 +282,7 @@ static int read_time_any(struct dec *d, double *ret)
 		return 0;
 	}
 	if (c & FLAG_REF) {
-		d->refs[s].kind = SK_FLOAT;
+		d->kinds[s] = SK_FLOAT;
 		d->refs[s].u.f = v;
 	}
 	*ret = v;
@@ -290,7 +302,7 @@ static inline __attribute__((always_inline)) int read_int(struct dec *d, int64_t
 			d->p += 5;
 			return 0;
 		}
-		if (d->p[0] == 'r' && v < d->n_refs && d->refs[v].kind == SK_INT) {
+		if (d->p[0] == 'r' && v < d->n_refs && d->kinds[v] == SK_INT) {
 			*ret = d->refs[v].u.i;
 			d->p += 5;
 			return 0;
@@ -317,8 +329,10 @@ static inline __attribute__((always_inline)) int read_time(struct dec *d, double
  * compare by pointer (diff normalises each once); a function name gets a copy of its
  * own and is compared by content, which spares a table probe for each of the many
  * names a large profile has. *ret_slot is the slot the string is remembered in, or
- * SIZE_MAX. */
-static int read_str_any(struct dec *d, bool file, const char **ret, size_t *ret_slot)
+ * SIZE_MAX. Without keep the string is only checked (*ret is NULL), unless it is
+ * remembered for later references. */
+static int read_str_any(struct dec *d, bool file, bool keep, const char **ret,
+			size_t *ret_slot)
 {
 	const unsigned char *s;
 	unsigned c, t;
@@ -341,9 +355,11 @@ static int read_str_any(struct dec *d, bool file, const char **ret, size_t *ret_
 		if (n >= d->n_refs)
 			return NOPE;
 		sl = &d->refs[n];
-		if (sl->kind == SK_FILE || (sl->kind == SK_STR && !file)) {
+		if (!keep && (d->kinds[n] == SK_FILE || d->kinds[n] == SK_STR)) {
+			*ret = NULL;
+		} else if (d->kinds[n] == SK_FILE || (d->kinds[n] == SK_STR && !file)) {
 			*ret = sl->u.s;
-		} else if (sl->kind == SK_STR) {
+		} else if (d->kinds[n] == SK_STR) {
 			/* a name's string, now a file's: the pool has (or takes) its copy */
 			size_t len = strlen(sl->u.s);
 			k = pool_intern(d->ps->pool, sl->u.s, len, pool_hash(sl->u.s, len), ret);
@@ -391,6 +407,13 @@ static int read_str_any(struct dec *d, bool file, const char **ret, size_t *ret_
 			n = len;
 		}
 	}
+	if (!keep && !(c & FLAG_REF)) {
+		if (memchr(s, '\0', n))
+			return NOPE;
+		*ret = NULL;
+		*ret_slot = SIZE_MAX;
+		return 0;
+	}
 	if (file) {
 		k = pool_intern(d->ps->pool, (const char *)s, n, pool_hash((const char *)s, n), &str);
 		if (k < 0)
@@ -403,7 +426,7 @@ static int read_str_any(struct dec *d, bool file, const char **ret, size_t *ret_
 			return -ENOMEM;
 	}
 	if (c & FLAG_REF) {
-		d->refs[slot].kind = file ? SK_FILE : SK_STR;
+		d->kinds[slot] = file ? SK_FILE : SK_STR;
 		d->refs[slot].func = NO_NODE;
 		d->refs[slot].u.s = str;
 		*ret_slot = slot;
@@ -422,14 +445,14 @@ static inline __attribute__((always_inline)) int read_str(struct dec *d, bool fi
 
 	if (d->end - d->p >= 5 && d->p[0] == 'r') {
 		v = le32(d->p + 1);
-		if (v < d->n_refs && (d->refs[v].kind == SK_FILE || (!file && d->refs[v].kind == SK_STR))) {
+		if (v < d->n_refs && (d->kinds[v] == SK_FILE || (!file && d->kinds[v] == SK_STR))) {
 			*ret = d->refs[v].u.s;
 			*ret_slot = v;
 			d->p += 5;
 			return 0;
 		}
 	}
-	return read_str_any(d, file, ret, ret_slot);
+	return read_str_any(d, file, true, ret, ret_slot);
 }
 
 static inline uint64_t node_hash(const char *file, uint32_t name_hash, int64_t line)
@@ -516,10 +539,31 @@ static int read_key_any(struct dec *d, uint32_t *ret)
 	c = *d->p++;
 	t = c & ~FLAG_REF;
 	if (t == 'r') {
-		const struct slot *sl = ref(d, SK_KEY);
-		if (!sl)
+		uint32_t v;
+		const unsigned char *back;
+		if (!have(d, 4))
 			return NOPE;
-		*ret = sl->func;
+		v = le32(d->p);
+		d->p += 4;
+		if (v >= d->n_refs)
+			return NOPE;
+		if (d->kinds[v] == SK_KEY) {
+			*ret = d->refs[v].func;
+			return 0;
+		}
+		if (d->kinds[v] != SK_LAZY_KEY || d->replay)
+			return NOPE;
+		/* a caller's key, now a key of the dict: read it again, looking it up */
+		back = d->p;
+		d->p = d->base + d->refs[v].u.i;
+		d->replay = true;
+		k = read_key_any(d, ret);
+		d->replay = false;
+		d->p = back;
+		if (k != 0)
+			return k;
+		d->kinds[v] = SK_KEY;
+		d->refs[v].func = *ret;
 		return 0;
 	}
 	if (t == ')') {
@@ -552,7 +596,7 @@ static int read_key_any(struct dec *d, uint32_t *ret)
 			d->refs[name_slot].func = *ret;
 	}
 	if (c & FLAG_REF) {
-		d->refs[slot].kind = SK_KEY;
+		d->kinds[slot] = SK_KEY;
 		d->refs[slot].func = *ret;
 	}
 	return 0;
@@ -564,13 +608,60 @@ static inline __attribute__((always_inline)) int read_key(struct dec *d, uint32_
 
 	if (d->end - d->p >= 5 && d->p[0] == 'r') {
 		v = le32(d->p + 1);
-		if (v < d->n_refs && d->refs[v].kind == SK_KEY) {
+		if (v < d->n_refs && d->kinds[v] == SK_KEY) {
 			*ret = d->refs[v].func;
 			d->p += 5;
 			return 0;
 		}
 	}
 	return read_key_any(d, ret);
+}
+
+/* A caller's key when the call graph is not kept: checked, not looked up. A
+ * remembered one becomes a lazy key, looked up only if the dict refers to it as one of
+ * its own keys. */
+static int check_key(struct dec *d)
+{
+	const unsigned char *at = d->p;
+	const char *unused;
+	unsigned c, t;
+	size_t n, slot = 0, str_slot;
+	int64_t line;
+	int k;
+
+	if (!have(d, 5))
+		return NOPE;
+	c = *d->p;
+	t = c & ~FLAG_REF;
+	if (t == 'r') {
+		uint32_t v = le32(d->p + 1);
+		if (v >= d->n_refs || (d->kinds[v] != SK_KEY && d->kinds[v] != SK_LAZY_KEY))
+			return NOPE;
+		d->p += 5;
+		return 0;
+	}
+	d->p++;
+	if (t == ')') {
+		n = *d->p++;
+	} else if (t == '(') {
+		n = le32(d->p);
+		d->p += 4;
+	} else {
+		return NOPE;
+	}
+	if (n != 3)
+		return NOPE;
+	if ((c & FLAG_REF) && (k = reserve(d, &slot)) < 0)
+		return k;
+	if ((k = read_str_any(d, true, false, &unused, &str_slot)) != 0 ||
+	    (k = read_int(d, &line)) != 0 ||
+	    (k = read_str_any(d, false, false, &unused, &str_slot)) != 0)
+		return k;
+	if (c & FLAG_REF) {
+		d->kinds[slot] = SK_LAZY_KEY;
+		d->refs[slot].u.i = at - d->base;
+	}
+	return 0;
 }
 
 /* A tuple header of n items; *ret_flag tells whether it is remembered (its slot). */
@@ -643,11 +734,13 @@ static int read_callers(struct dec *d, uint32_t callee)
 		struct pstats_edge *e, unused;
 		uint32_t caller;
 
-		if ((k = read_key(d, &caller)) != 0)
-			return k;
 		if (d->no_callers) {
+			if ((k = check_key(d)) != 0)
+				return k;
 			e = &unused;
 		} else {
+			if ((k = read_key(d, &caller)) != 0)
+				return k;
 			if (d->n_edges == d->cap_edges &&
 			    grow((void **)&d->edges, &d->cap_edges, d->n_edges + 1, sizeof(*d->edges)) < 0)
 				return -ENOMEM;
@@ -677,7 +770,7 @@ static int read_callers(struct dec *d, uint32_t callee)
 			    (k = read_time(d, &e->ct)) != 0)
 				return k;
 			if (tflag)
-				d->refs[tslot].kind = SK_OTHER;
+				d->kinds[tslot] = SK_OTHER;
 		} else {
 			/* the pure-Python profile module's form: a call count */
 			if ((k = read_int(d, &e->nc)) != 0)
@@ -691,7 +784,7 @@ static int read_callers(struct dec *d, uint32_t callee)
 	if (d->n_edges - start > UINT32_MAX)
 		return NOPE;
 	if (flag)
-		d->refs[slot].kind = SK_OTHER;
+		d->kinds[slot] = SK_OTHER;
 	return 0;
 }
 
@@ -732,7 +825,7 @@ static int read_entry(struct dec *d)
 	    (k = read_time(d, &ct)) != 0 || (k = read_callers(d, rank)) != 0)
 		return k;
 	if (flag)
-		d->refs[slot].kind = SK_OTHER;
+		d->kinds[slot] = SK_OTHER;
 	f = &ps->funcs[rank];
 	f->cc = cc;
 	f->nc = nc;
@@ -810,7 +903,7 @@ static int finish(struct dec *d)
 
 int pstats_parse_direct(const void *buf, size_t len, unsigned flags, struct pstats **ret)
 {
-	struct dec d = { .p = buf, .end = (const unsigned char *)buf + len,
+	struct dec d = { .base = buf, .p = buf, .end = (const unsigned char *)buf + len,
 			 .no_callers = flags & PSTATS_NO_CALLERS };
 	bool flag;
 	size_t slot = 0, items = 0;
@@ -839,6 +932,7 @@ int pstats_parse_direct(const void *buf, size_t len, unsigned flags, struct psta
 out:
 	pstats_free(d.ps);
 	bigmem_free(d.refs);
+	bigmem_free(d.kinds);
 	bigmem_free(d.nodes);
 	bigmem_free(d.map);
 	bigmem_free(d.edges);

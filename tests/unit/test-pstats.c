@@ -114,7 +114,8 @@ int main(void)
 	same_readers(sample, sizeof(sample), 0, "the direct decoder reads the sample");
 	same_readers(sample, sizeof(sample), PSTATS_NO_CALLERS, "and without the call graph");
 	ok(pstats_parse_flags(sample, sizeof(sample), "t", PSTATS_NO_CALLERS, &ps) == 0 &&
-	   ps->n_callers == 0 && ps->funcs[0].n_callers == 0 && ps->n_real == 2 && ps->total_calls == 3,
+	   ps->n_callers == 0 && ps->funcs[0].n_callers == 0 && ps->n_real == 2 &&
+	   ps->n_funcs == 2 && ps->total_calls == 3,
 	   "PSTATS_NO_CALLERS keeps functions and totals, no edges");
 	pstats_free(ps);
 
@@ -136,6 +137,7 @@ int main(void)
 			'0',
 		};
 		same_readers(dup, sizeof(dup), 0, "a repeated key: the direct decoder");
+		same_readers(dup, sizeof(dup), PSTATS_NO_CALLERS, "  ...and without the call graph");
 		if (ok(pstats_parse(dup, sizeof(dup), "dup", &ps) == 0, "a repeated key parses")) {
 			is_int(ps->n_real, 2, "  two functions in the dict");
 			is_int(ps->n_funcs, 3, "  and a phantom");

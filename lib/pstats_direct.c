@@ -47,6 +47,7 @@ enum slot_kind {
  * a table small enough to stay in the cache, since checking a back-reference's kind is
  * often all that is needed. */
 struct slot {
+	uint32_t hash;              /* SK_STR: pool_hash() of the name */
 	uint32_t func;              /* SK_KEY: its node; SK_STR: the node of the last key
 	                             * that had this string as its name, or NO_NODE */
 	union {
@@ -332,7 +333,7 @@ static inline __attribute__((always_inline)) int read_time(struct dec *d, double
  * SIZE_MAX. Without keep the string is only checked (*ret is NULL), unless it is
  * remembered for later references. */
 static int read_str_any(struct dec *d, bool file, bool keep, const char **ret,
-			size_t *ret_slot)
+			size_t *ret_slot, uint32_t *ret_hash)
 {
 	const unsigned char *s;
 	unsigned c, t;
@@ -359,6 +360,7 @@ static int read_str_any(struct dec *d, bool file, bool keep, const char **ret,
 			*ret = NULL;
 		} else if (d->kinds[n] == SK_FILE || (d->kinds[n] == SK_STR && !file)) {
 			*ret = sl->u.s;
+			*ret_hash = d->kinds[n] == SK_STR ? sl->hash : pool_hash(sl->u.s, strlen(sl->u.s));
 		} else if (d->kinds[n] == SK_STR) {
 			/* a name's string, now a file's: the pool has (or takes) its copy */
 			size_t len = strlen(sl->u.s);
@@ -424,10 +426,12 @@ static int read_str_any(struct dec *d, bool file, bool keep, const char **ret,
 		str = pool_copy(d->ps->pool, (const char *)s, n);
 		if (!str)
 			return -ENOMEM;
+		*ret_hash = pool_hash(str, n);
 	}
 	if (c & FLAG_REF) {
 		d->kinds[slot] = file ? SK_FILE : SK_STR;
 		d->refs[slot].func = NO_NODE;
+		d->refs[slot].hash = file ? 0 : *ret_hash;
 		d->refs[slot].u.s = str;
 		*ret_slot = slot;
 	} else {
@@ -438,21 +442,40 @@ static int read_str_any(struct dec *d, bool file, bool keep, const char **ret,
 }
 
 /* A back-reference to a string already taken the way it is needed, inline. */
-static inline __attribute__((always_inline)) int read_str(struct dec *d, bool file,
-							    const char **ret, size_t *ret_slot)
+static inline __attribute__((always_inline)) int read_file(struct dec *d, const char **ret,
+							     size_t *ret_slot)
 {
-	uint32_t v;
+	uint32_t v, unused;
 
 	if (d->end - d->p >= 5 && d->p[0] == 'r') {
 		v = le32(d->p + 1);
-		if (v < d->n_refs && (d->kinds[v] == SK_FILE || (!file && d->kinds[v] == SK_STR))) {
+		if (v < d->n_refs && d->kinds[v] == SK_FILE) {
 			*ret = d->refs[v].u.s;
 			*ret_slot = v;
 			d->p += 5;
 			return 0;
 		}
 	}
-	return read_str_any(d, file, true, ret, ret_slot);
+	return read_str_any(d, true, true, ret, ret_slot, &unused);
+}
+
+/* A function name, with its pool_hash(). */
+static inline __attribute__((always_inline)) int read_name(struct dec *d, const char **ret,
+							     size_t *ret_slot, uint32_t *ret_hash)
+{
+	uint32_t v;
+
+	if (d->end - d->p >= 5 && d->p[0] == 'r') {
+		v = le32(d->p + 1);
+		if (v < d->n_refs && d->kinds[v] == SK_STR) {
+			*ret = d->refs[v].u.s;
+			*ret_hash = d->refs[v].hash;
+			*ret_slot = v;
+			d->p += 5;
+			return 0;
+		}
+	}
+	return read_str_any(d, false, true, ret, ret_slot, ret_hash);
 }
 
 static inline uint64_t node_hash(const char *file, uint32_t name_hash, int64_t line)
@@ -491,11 +514,10 @@ static int map_grow(struct dec *d)
  * keeps part of each hash beside the index, so that a probe rarely has to look at a
  * node that is not the one sought. */
 static int node_index(struct dec *d, const char *file, int64_t line, const char *name,
-		      uint32_t *ret)
+		      uint32_t nh, uint32_t *ret)
 {
 	struct node *f;
 	uint64_t h, tag;
-	uint32_t nh = pool_hash(name, strlen(name));
 	size_t i, mask;
 
 	if ((d->n_nodes + 1) * 4 > d->cap_map * 3 && map_grow(d) < 0)
@@ -531,6 +553,7 @@ static int read_key_any(struct dec *d, uint32_t *ret)
 	const char *file, *name;
 	unsigned c, t;
 	size_t n, slot = 0, file_slot, name_slot;
+	uint32_t nh = 0;
 	int64_t line;
 	int k;
 
@@ -578,8 +601,8 @@ static int read_key_any(struct dec *d, uint32_t *ret)
 		return NOPE;
 	if ((c & FLAG_REF) && (k = reserve(d, &slot)) < 0)
 		return k;
-	if ((k = read_str(d, true, &file, &file_slot)) != 0 || (k = read_int(d, &line)) != 0 ||
-	    (k = read_str(d, false, &name, &name_slot)) != 0)
+	if ((k = read_file(d, &file, &file_slot)) != 0 || (k = read_int(d, &line)) != 0 ||
+	    (k = read_name(d, &name, &name_slot, &nh)) != 0)
 		return k;
 	/* cProfile writes each code object's name once and refers back to it: the key
 	 * that last had this very string as its name is most often the one sought, and
@@ -590,7 +613,7 @@ static int read_key_any(struct dec *d, uint32_t *ret)
 	    d->nodes[d->refs[name_slot].func].line == line) {
 		*ret = d->refs[name_slot].func;
 	} else {
-		if ((k = node_index(d, file, line, name, ret)) != 0)
+		if ((k = node_index(d, file, line, name, nh, ret)) != 0)
 			return k;
 		if (name_slot != SIZE_MAX)
 			d->refs[name_slot].func = *ret;
@@ -626,6 +649,7 @@ static int check_key(struct dec *d)
 	const char *unused;
 	unsigned c, t;
 	size_t n, slot = 0, str_slot;
+	uint32_t hash;
 	int64_t line;
 	int k;
 
@@ -653,9 +677,9 @@ static int check_key(struct dec *d)
 		return NOPE;
 	if ((c & FLAG_REF) && (k = reserve(d, &slot)) < 0)
 		return k;
-	if ((k = read_str_any(d, true, false, &unused, &str_slot)) != 0 ||
+	if ((k = read_str_any(d, true, false, &unused, &str_slot, &hash)) != 0 ||
 	    (k = read_int(d, &line)) != 0 ||
-	    (k = read_str_any(d, false, false, &unused, &str_slot)) != 0)
+	    (k = read_str_any(d, false, false, &unused, &str_slot, &hash)) != 0)
 		return k;
 	if (c & FLAG_REF) {
 		d->kinds[slot] = SK_LAZY_KEY;

@@ -240,29 +240,89 @@ static char *strings_put(struct diff_strings *a, const char *s, size_t n)
 	return d;
 }
 
-struct entry {
-	const char *key;     /* normalised label: the join key */
-	const char *file;    /* normalised file */
-	const char *name;
-	int64_t line;
-	double value;
-	bool matched;
+/* What a profile's file names become: whether the checkout root applies to each, and
+ * its normalised form. A profile names few files many times, and its pool keeps one
+ * copy of each (pstats.h), so they are told apart by pointer. */
+struct file_info {
+	const char *file;
+	size_t len;
+	const char *norm;
+	size_t norm_len;
+	bool applies;
 };
 
-/* One side's entries, one per key (equal keys summed), in the order first met. */
+struct files {
+	struct file_info *v;
+	size_t cap, n;
+};
+
+static size_t file_slot(const struct file_info *v, size_t cap, const char *file)
+{
+	uint64_t h = (uint64_t)(uintptr_t)file * 0x9e3779b97f4a7c15ULL;
+	size_t i;
+
+	for (i = (h >> 32) & (cap - 1); v[i].file && v[i].file != file; i = (i + 1) & (cap - 1))
+		;
+	return i;
+}
+
+/* file's record, added if new (then NULL when out of memory). */
+static struct file_info *file_info(struct files *fs, const char *file)
+{
+	size_t i;
+
+	if (fs->cap) {
+		i = file_slot(fs->v, fs->cap, file);
+		if (fs->v[i].file)
+			return &fs->v[i];
+	}
+	if ((fs->n + 1) * 2 > fs->cap) {
+		size_t cap = fs->cap ? fs->cap * 2 : 256;
+		struct file_info *v = calloc(cap, sizeof(*v));
+		if (!v)
+			return NULL;
+		for (size_t j = 0; j < fs->cap; j++)
+			if (fs->v[j].file)
+				v[file_slot(v, cap, fs->v[j].file)] = fs->v[j];
+		free(fs->v);
+		fs->v = v;
+		fs->cap = cap;
+	}
+	i = file_slot(fs->v, fs->cap, file);
+	fs->v[i] = (struct file_info){ .file = file, .len = strlen(file), .applies = root_applies(file) };
+	fs->n++;
+	return &fs->v[i];
+}
+
+/* Where a location of memory data came from: its parts. */
+struct origin {
+	const char *file;    /* normalised */
+	const char *name;
+	int64_t line;
+};
+
+/* One side: where its keys came from -- the functions of a cProfile profile, or the
+ * locations of memory data -- and its total. */
 struct side {
-	struct entry *e;
-	size_t n, cap;
 	int which;           /* 0: base, 1: new */
+	const struct pstats *ps;
+	struct files *fs;    /* ps's files, normalised */
+	struct origin *orig; /* memory data's locations */
+	size_t n_orig, cap_orig;
 	double total;
 };
 
-/* Every key of both sides, in one hash table: a key's record holds its entry on each
- * side, so that building the sides joins them too. */
+/* Every key of both sides, in one hash table. A key's record holds each side's value
+ * (equal keys on one side summed: two folders that normalise alike are one function)
+ * and where it first came from on that side, so that building the second side is the
+ * join, and an entry needs no memory of its own. */
 struct key_rec {
 	const char *key;
 	uint32_t len;
-	uint32_t entry[2];   /* index + 1 into each side's entries; 0: none */
+	uint32_t src[2];     /* on each side: the function's index, or the origin's */
+	double value[2];
+	uint8_t in;          /* bit s: side s has the key */
+	uint8_t matched;     /* bit s: a fallback paired side s's entry */
 };
 
 struct keys {
@@ -271,6 +331,45 @@ struct keys {
 	struct key_rec *r;
 	size_t n, cap;
 };
+
+/* One side's entry: a record seen from that side. */
+struct entry {
+	struct key_rec *r;
+	struct side *s;
+};
+
+static const char *ent_file(const struct entry *e)
+{
+	uint32_t src = e->r->src[e->s->which];
+
+	if (e->s->ps)
+		return file_info(e->s->fs, e->s->ps->funcs[src].file)->norm;
+	return e->s->orig[src].file;
+}
+
+static const char *ent_name(const struct entry *e)
+{
+	uint32_t src = e->r->src[e->s->which];
+
+	return e->s->ps ? e->s->ps->funcs[src].name : e->s->orig[src].name;
+}
+
+static int64_t ent_line(const struct entry *e)
+{
+	uint32_t src = e->r->src[e->s->which];
+
+	return e->s->ps ? e->s->ps->funcs[src].line : e->s->orig[src].line;
+}
+
+static bool ent_matched(const struct entry *e)
+{
+	return e->r->matched & (1u << e->s->which);
+}
+
+static void ent_match(const struct entry *e)
+{
+	e->r->matched |= (uint8_t)(1u << e->s->which);
+}
 
 static uint32_t hash_bytes(const char *s, size_t n)
 {
@@ -355,38 +454,43 @@ static void keys_free(struct keys *ks)
 	bigmem_free(ks->r);
 }
 
-/* Adds value under key on side s, or to that side's entry of that key: two folders
- * that normalise alike are one function. file and name must outlive the comparison. */
+/* Adds value under key on side s; src is where it comes from. */
 static int side_add(struct side *s, struct keys *ks, struct diff_strings *strs,
-		    const char *key, size_t len, const char *file, const char *name,
-		    int64_t line, double value)
+		    const char *key, size_t len, size_t src, double value)
 {
 	struct key_rec *r = NULL;
+	unsigned bit = 1u << s->which;
 	int k;
 
+	if (src > UINT32_MAX)
+		return err_set(E2BIG, "too many functions to compare");
 	if ((k = keys_get(ks, strs, key, len, &r)) < 0)
 		return k;
-	if (r->entry[s->which]) {
-		s->e[r->entry[s->which] - 1].value += value;
+	if (r->in & bit) {
+		r->value[s->which] += value;
 		return 0;
 	}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct entry *p = bigmem_realloc(s->e, cap * sizeof(*p));
-		if (!p)
-			return err_set(ENOMEM, "out of memory");
-		s->e = p;
-		s->cap = cap;
-	}
-	s->e[s->n] = (struct entry){ .key = r->key, .file = file, .name = name, .line = line,
-				     .value = value };
-	r->entry[s->which] = (uint32_t)++s->n;
+	r->in |= (uint8_t)bit;
+	r->value[s->which] = value;
+	r->src[s->which] = (uint32_t)src;
 	return 0;
 }
 
-static void side_free(struct side *s)
+/* Where the next location of memory data comes from. */
+static int side_origin(struct side *s, const char *file, const char *name, int64_t line,
+		       size_t *ret)
 {
-	bigmem_free(s->e);
+	if (s->n_orig == s->cap_orig) {
+		size_t cap = s->cap_orig ? s->cap_orig * 2 : 64;
+		struct origin *p = realloc(s->orig, cap * sizeof(*p));
+		if (!p)
+			return err_set(ENOMEM, "out of memory");
+		s->orig = p;
+		s->cap_orig = cap;
+	}
+	s->orig[s->n_orig] = (struct origin){ .file = file, .name = name, .line = line };
+	*ret = s->n_orig++;
+	return 0;
 }
 
 /* A string s[0..n) appended to buf of size cap as snprintf() would: cut at cap - 1. */
@@ -435,54 +539,6 @@ static size_t make_label(char *buf, size_t cap, const char *file, size_t flen, i
 	return len;
 }
 
-/* What a profile's file names become: whether the checkout root applies to each, and
- * its normalised form. A profile names few files many times, and its pool keeps one
- * copy of each (pstats.h), so they are told apart by pointer. */
-struct file_info {
-	const char *file;
-	size_t len;
-	const char *norm;
-	size_t norm_len;
-	bool applies;
-};
-
-struct files {
-	struct file_info *v;
-	size_t cap, n;
-};
-
-static struct file_info *file_info(struct files *fs, const char *file)
-{
-	uint64_t h = (uint64_t)(uintptr_t)file * 0x9e3779b97f4a7c15ULL;
-	size_t mask, i;
-
-	if ((fs->n + 1) * 2 > fs->cap) {
-		size_t cap = fs->cap ? fs->cap * 2 : 256;
-		struct file_info *v = calloc(cap, sizeof(*v));
-		if (!v)
-			return NULL;
-		for (size_t j = 0; j < fs->cap; j++) {
-			if (!fs->v[j].file)
-				continue;
-			h = (uint64_t)(uintptr_t)fs->v[j].file * 0x9e3779b97f4a7c15ULL;
-			for (i = (h >> 32) & (cap - 1); v[i].file; i = (i + 1) & (cap - 1))
-				;
-			v[i] = fs->v[j];
-		}
-		free(fs->v);
-		fs->v = v;
-		fs->cap = cap;
-		h = (uint64_t)(uintptr_t)file * 0x9e3779b97f4a7c15ULL;
-	}
-	mask = fs->cap - 1;
-	for (i = (h >> 32) & mask; fs->v[i].file; i = (i + 1) & mask)
-		if (fs->v[i].file == file)
-			return &fs->v[i];
-	fs->v[i] = (struct file_info){ .file = file, .len = strlen(file), .applies = root_applies(file) };
-	fs->n++;
-	return &fs->v[i];
-}
-
 static int root_of_pstats(const struct pstats *ps, struct files *fs, char *root, size_t size)
 {
 	struct root_acc a;
@@ -505,9 +561,10 @@ static int root_of_pstats(const struct pstats *ps, struct files *fs, char *root,
 }
 
 static int side_from_pstats(struct side *s, struct keys *ks, struct diff_strings *strs,
-			    struct files *fs,
-			    const struct pstats *ps, enum diff_metric m, const char *root)
+			    enum diff_metric m, const char *root)
 {
+	const struct pstats *ps = s->ps;
+	struct files *fs = s->fs;
 	char file[4096], key[8192];
 	const char *last = NULL;
 	struct file_info *fi = NULL;
@@ -535,7 +592,7 @@ static int side_from_pstats(struct side *s, struct keys *ks, struct diff_strings
 			last = f->file;
 		}
 		len = make_label(key, sizeof(key), fi->norm, fi->norm_len, f->line, f->name);
-		if ((k = side_add(s, ks, strs, key, len, fi->norm, f->name, f->line, v)) < 0)
+		if ((k = side_add(s, ks, strs, key, len, i, v)) < 0)
 			return k;
 	}
 	s->total = m == METRIC_CALLS ? (double)ps->total_calls : ps->total_tt;
@@ -570,12 +627,14 @@ static int side_add_location(struct side *s, struct keys *ks, struct diff_string
 	char file[4096], buf[4096], key[8192], name[1024] = "";
 	const char *c1, *c2, *f, *nm;
 	long long line = 0;
+	size_t src;
+	int k;
 
 	if (memray) {
 		c1 = strchr(loc, ':');
 		c2 = strrchr(loc, ':');
 		if (!c1 || c1 == c2)
-			return side_add(s, ks, strs, loc, strlen(loc), loc, loc, 0, value);
+			goto whole;
 		snprintf(name, sizeof(name), "%.*s", (int)(c1 - loc), loc);
 		snprintf(buf, sizeof(buf), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
 		line = atoll(c2 + 1);
@@ -587,7 +646,7 @@ static int side_add_location(struct side *s, struct keys *ks, struct diff_string
 		for (c1 = c2; c1 > loc && c1[-1] != ':'; c1--)
 			;
 		if (c1 == loc)
-			return side_add(s, ks, strs, loc, strlen(loc), loc, loc, 0, value);
+			goto whole;
 		snprintf(buf, sizeof(buf), "%.*s", (int)(c1 - loc - 1), loc);
 		line = atoll(c1);
 		snprintf(name, sizeof(name), "%s", sp ? sp + 1 : "");
@@ -598,7 +657,14 @@ static int side_add_location(struct side *s, struct keys *ks, struct diff_string
 	nm = strings_put(strs, name, strlen(name));
 	if (!f || !nm)
 		return err_set(ENOMEM, "out of memory");
-	return side_add(s, ks, strs, key, strlen(key), f, nm, line, value);
+	if ((k = side_origin(s, f, nm, line, &src)) < 0)
+		return k;
+	return side_add(s, ks, strs, key, strlen(key), src, value);
+whole:
+	/* no parts: the location is its own key, file and name */
+	if ((k = side_origin(s, loc, loc, 0, &src)) < 0)
+		return k;
+	return side_add(s, ks, strs, loc, strlen(loc), src, value);
 }
 
 static void root_of_memory(const struct profile *p, char *root, size_t size)
@@ -663,26 +729,26 @@ struct rows {
 	size_t n, cap;
 };
 
-static int row_add(struct rows *r, const struct entry *b, const struct entry *n)
+static int row_add(struct rows *rows, const struct key_rec *b, const struct key_rec *n)
 {
 	struct diff_row *row;
 
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 256;
-		struct diff_row *p = bigmem_realloc(r->v, cap * sizeof(*p));
+	if (rows->n == rows->cap) {
+		size_t cap = rows->cap ? rows->cap * 2 : 256;
+		struct diff_row *p = bigmem_realloc(rows->v, cap * sizeof(*p));
 		if (!p)
 			return err_set(ENOMEM, "out of memory");
-		r->v = p;
-		r->cap = cap;
+		rows->v = p;
+		rows->cap = cap;
 	}
-	row = &r->v[r->n];
+	row = &rows->v[rows->n];
 	memset(row, 0, sizeof(*row));
 	row->key = (char *)(n ? n->key : b->key);
 	row->in_base = b != NULL;
 	row->in_new = n != NULL;
-	row->base = b ? b->value : 0;
-	row->new = n ? n->value : 0;
-	r->n++;
+	row->base = b ? b->value[0] : 0;
+	row->new = n ? n->value[1] : 0;
+	rows->n++;
 	return 0;
 }
 
@@ -710,21 +776,27 @@ static size_t common_suffix(const char *a, const char *b)
 
 static int cmp_entry_key(const void *a, const void *b)
 {
-	return strcmp((*(const struct entry *const *)a)->key, (*(const struct entry *const *)b)->key);
+	return strcmp(((const struct entry *)a)->r->key, ((const struct entry *)b)->r->key);
 }
 
-/* A side's unmatched entries in key order: the fallbacks go through them in that
- * order, so that which pairs they make does not depend on the profiles' order. */
-static int unmatched(const struct side *s, struct entry ***ret, size_t *ret_n)
+/* Side s's entries that no other side's has the key of, in key order: the fallbacks go
+ * through them in that order, so that which pairs they make does not depend on the
+ * profiles' order. */
+static int unmatched(const struct keys *ks, struct side *s, struct entry **ret, size_t *ret_n)
 {
-	struct entry **v = malloc((s->n + 1) * sizeof(*v));
+	struct entry *v;
+	unsigned only = 1u << s->which;
 	size_t n = 0;
 
+	for (size_t i = 0; i < ks->n; i++)
+		n += ks->r[i].in == only;
+	v = malloc((n + 1) * sizeof(*v));
 	if (!v)
 		return err_set(ENOMEM, "out of memory");
-	for (size_t i = 0; i < s->n; i++)
-		if (!s->e[i].matched)
-			v[n++] = &s->e[i];
+	n = 0;
+	for (size_t i = 0; i < ks->n; i++)
+		if (ks->r[i].in == only)
+			v[n++] = (struct entry){ .r = &ks->r[i], .s = s };
 	qsort(v, n, sizeof(*v), cmp_entry_key);
 	*ret = v;
 	*ret_n = n;
@@ -737,7 +809,7 @@ struct group {
 	const struct entry *first;  /* an entry of the group: its key */
 	size_t head, tail;          /* into next[], + 1; 0: none */
 	size_t n_base, n_new;       /* step 3: unmatched entries on each side */
-	struct entry *cand;         /* step 3: the base entry, when there is one */
+	const struct entry *cand;   /* step 3: the base entry, when there is one */
 };
 
 struct groups {
@@ -748,21 +820,21 @@ struct groups {
 
 static uint32_t group_hash(const struct groups *gs, const struct entry *e)
 {
-	const char *f = gs->by_line ? base_name(e->file) : e->file;
-	uint32_t h = hash_bytes(e->name, strlen(e->name)) * 0x9e3779b1u;
+	const char *name = ent_name(e), *f = gs->by_line ? base_name(ent_file(e)) : ent_file(e);
+	uint32_t h = hash_bytes(name, strlen(name)) * 0x9e3779b1u;
 
 	h ^= hash_bytes(f, strlen(f));
 	if (gs->by_line)
-		h ^= (uint32_t)((uint64_t)e->line * 0x9e3779b97f4a7c15ULL >> 32);
+		h ^= (uint32_t)((uint64_t)ent_line(e) * 0x9e3779b97f4a7c15ULL >> 32);
 	return h;
 }
 
 static bool group_eq(const struct groups *gs, const struct entry *a, const struct entry *b)
 {
 	if (gs->by_line)
-		return a->line == b->line && !strcmp(a->name, b->name) &&
-		       !strcmp(base_name(a->file), base_name(b->file));
-	return !strcmp(a->name, b->name) && !strcmp(a->file, b->file);
+		return ent_line(a) == ent_line(b) && !strcmp(ent_name(a), ent_name(b)) &&
+		       !strcmp(base_name(ent_file(a)), base_name(ent_file(b)));
+	return !strcmp(ent_name(a), ent_name(b)) && !strcmp(ent_file(a), ent_file(b));
 }
 
 static int groups_init(struct groups *gs, size_t n, bool by_line)
@@ -791,8 +863,8 @@ static struct group *group_of(struct groups *gs, const struct entry *e, bool add
 /* 2: same name, line and file name; the longest common path ending. For each new entry
  * in key order, the unmatched base entries of its group in key order; the first of the
  * longest ending wins. */
-static int match_moved_folder(struct entry **ub, size_t nub, struct entry **un, size_t nun,
-			      struct rows *rows)
+static int match_moved_folder(const struct entry *ub, size_t nub, const struct entry *un,
+			      size_t nun, struct rows *rows)
 {
 	struct groups gs;
 	size_t *next;
@@ -806,7 +878,7 @@ static int match_moved_folder(struct entry **ub, size_t nub, struct entry **un, 
 		return err_set(ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < nub; i++) {
-		struct group *g = group_of(&gs, ub[i], true);
+		struct group *g = group_of(&gs, &ub[i], true);
 		if (g->tail)
 			next[g->tail - 1] = i + 1;
 		else
@@ -814,25 +886,28 @@ static int match_moved_folder(struct entry **ub, size_t nub, struct entry **un, 
 		g->tail = i + 1;
 	}
 	for (size_t j = 0; j < nun && k >= 0; j++) {
-		struct entry *ne = un[j], *best = NULL;
+		const struct entry *ne = &un[j], *best = NULL;
 		const struct group *g = group_of(&gs, ne, false);
+		const char *nf;
 		size_t best_len = 0;
 		if (!g)
 			continue;
+		nf = ent_file(ne);
 		for (size_t i = g->head; i; i = next[i - 1]) {
-			struct entry *be = ub[i - 1];
+			const struct entry *be = &ub[i - 1];
 			size_t l;
-			if (be->matched)
+			if (ent_matched(be))
 				continue;
-			l = common_suffix(be->file, ne->file);
+			l = common_suffix(ent_file(be), nf);
 			if (l > best_len) {
 				best = be;
 				best_len = l;
 			}
 		}
 		if (best) {
-			best->matched = ne->matched = true;
-			k = row_add(rows, best, ne);
+			ent_match(best);
+			ent_match(ne);
+			k = row_add(rows, best->r, ne->r);
 		}
 	}
 	free(next);
@@ -843,8 +918,8 @@ static int match_moved_folder(struct entry **ub, size_t nub, struct entry **un, 
 /* 3: one function of that name in that file on each side: its line moved. A pair made
  * here leaves its group empty, so the counts taken before the first pair hold for every
  * group still unpaired. */
-static int match_moved_line(struct entry **ub, size_t nub, struct entry **un, size_t nun,
-			    struct rows *rows)
+static int match_moved_line(const struct entry *ub, size_t nub, const struct entry *un,
+			    size_t nun, struct rows *rows)
 {
 	struct groups gs;
 	int k = 0;
@@ -853,25 +928,26 @@ static int match_moved_line(struct entry **ub, size_t nub, struct entry **un, si
 		return k;
 	for (size_t i = 0; i < nub; i++) {
 		struct group *g;
-		if (ub[i]->matched)
+		if (ent_matched(&ub[i]))
 			continue;
-		g = group_of(&gs, ub[i], true);
+		g = group_of(&gs, &ub[i], true);
 		g->n_base++;
-		g->cand = ub[i];
+		g->cand = &ub[i];
 	}
 	for (size_t j = 0; j < nun; j++)
-		if (!un[j]->matched)
-			group_of(&gs, un[j], true)->n_new++;
+		if (!ent_matched(&un[j]))
+			group_of(&gs, &un[j], true)->n_new++;
 	for (size_t j = 0; j < nun && k >= 0; j++) {
-		struct entry *ne = un[j];
+		const struct entry *ne = &un[j];
 		struct group *g;
-		if (ne->matched || !strcmp(ne->file, "~"))
+		if (ent_matched(ne) || !strcmp(ent_file(ne), "~"))
 			continue;
 		g = group_of(&gs, ne, false);
 		if (g && g->n_base == 1 && g->n_new == 1) {
-			g->cand->matched = ne->matched = true;
+			ent_match(g->cand);
+			ent_match(ne);
 			g->n_base = g->n_new = 0;
-			k = row_add(rows, g->cand, ne);
+			k = row_add(rows, g->cand->r, ne->r);
 		}
 	}
 	free(gs.g);
@@ -880,33 +956,25 @@ static int match_moved_line(struct entry **ub, size_t nub, struct entry **un, si
 
 static int match(struct side *b, struct side *n, const struct keys *ks, struct rows *rows)
 {
-	struct entry **ub = NULL, **un = NULL;
+	struct entry *ub = NULL, *un = NULL;
 	size_t nub = 0, nun = 0;
 	int k;
 
 	/* 1: equal keys */
-	for (size_t i = 0; i < ks->n; i++) {
-		const struct key_rec *r = &ks->r[i];
-		struct entry *be, *ne;
-		if (!r->entry[0] || !r->entry[1])
-			continue;
-		be = &b->e[r->entry[0] - 1];
-		ne = &n->e[r->entry[1] - 1];
-		be->matched = ne->matched = true;
-		if ((k = row_add(rows, be, ne)) < 0)
+	for (size_t i = 0; i < ks->n; i++)
+		if (ks->r[i].in == 3 && (k = row_add(rows, &ks->r[i], &ks->r[i])) < 0)
 			return k;
-	}
 	/* 2 and 3 on what is left */
-	if ((k = unmatched(b, &ub, &nub)) < 0 || (k = unmatched(n, &un, &nun)) < 0)
+	if ((k = unmatched(ks, b, &ub, &nub)) < 0 || (k = unmatched(ks, n, &un, &nun)) < 0)
 		goto out;
 	if (nub && nun && ((k = match_moved_folder(ub, nub, un, nun, rows)) < 0 ||
 			   (k = match_moved_line(ub, nub, un, nun, rows)) < 0))
 		goto out;
 	for (size_t i = 0; i < nub; i++)
-		if (!ub[i]->matched && (k = row_add(rows, ub[i], NULL)) < 0)
+		if (!ent_matched(&ub[i]) && (k = row_add(rows, ub[i].r, NULL)) < 0)
 			goto out;
 	for (size_t j = 0; j < nun; j++)
-		if (!un[j]->matched && (k = row_add(rows, NULL, un[j])) < 0)
+		if (!ent_matched(&un[j]) && (k = row_add(rows, NULL, un[j].r)) < 0)
 			goto out;
 	k = 0;
 out:
@@ -914,7 +982,6 @@ out:
 	free(un);
 	return k;
 }
-
 static bool is_regression(const struct diff_row *r, const struct diff_opts *o)
 {
 	double change = r->new - r->base;
@@ -1005,9 +1072,9 @@ int diff_runs(const struct run_data *base, const struct run_data *new,
 	      const struct diff_opts *o, struct diff_result **ret)
 {
 	const struct profile *pb = pick(base, o->metric), *pn = pick(new, o->metric);
-	struct side sb = { .which = 0 }, sn = { .which = 1 };
-	struct keys ks = { 0 };
 	struct files fb = { 0 }, fn = { 0 };
+	struct side sb = { .which = 0, .fs = &fb }, sn = { .which = 1, .fs = &fn };
+	struct keys ks = { 0 };
 	struct rows rows = { 0 };
 	struct diff_result *r = NULL;
 	struct diff_strings *strs = NULL;
@@ -1041,8 +1108,10 @@ int diff_runs(const struct run_data *base, const struct run_data *new,
 		    (k = root_of_pstats(pn->ps, &fn, root_n, sizeof(root_n))) < 0)
 			goto out;
 		adjust_roots(root_b, root_n);
-		if ((k = side_from_pstats(&sb, &ks, strs, &fb, pb->ps, o->metric, root_b)) < 0 ||
-		    (k = side_from_pstats(&sn, &ks, strs, &fn, pn->ps, o->metric, root_n)) < 0)
+		sb.ps = pb->ps;
+		sn.ps = pn->ps;
+		if ((k = side_from_pstats(&sb, &ks, strs, o->metric, root_b)) < 0 ||
+		    (k = side_from_pstats(&sn, &ks, strs, o->metric, root_n)) < 0)
 			goto out;
 	}
 	if ((k = match(&sb, &sn, &ks, &rows)) < 0)
@@ -1078,8 +1147,8 @@ int diff_runs(const struct run_data *base, const struct run_data *new,
 out:
 	bigmem_free(rows.v);
 	strings_free(strs);
-	side_free(&sb);
-	side_free(&sn);
+	free(sb.orig);
+	free(sn.orig);
 	keys_free(&ks);
 	free(fb.v);
 	free(fn.v);

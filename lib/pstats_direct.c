@@ -73,7 +73,9 @@ struct dec {
 	const unsigned char *base, *p, *end;
 	struct slot *refs;
 	uint8_t *kinds;             /* enum slot_kind of each slot */
-	size_t n_refs, cap_refs, cap_kinds;
+	uint64_t *keys;             /* a bit per slot: SK_KEY or SK_LAZY_KEY, which is all a
+	                             * caller's key needs to know (PSTATS_NO_CALLERS) */
+	size_t n_refs, cap_refs, cap_kinds, cap_keys;
 	bool replay;                /* reading a lazy key again: its slots exist already */
 	struct node *nodes;
 	size_t n_nodes, cap_nodes;
@@ -131,11 +133,19 @@ static inline int reserve(struct dec *d, size_t *ret)
 	/* one spare slot past the end takes what a replay writes */
 	if (d->n_refs + 1 >= d->cap_refs &&
 	    (grow((void **)&d->refs, &d->cap_refs, d->n_refs + 2, sizeof(*d->refs)) < 0 ||
-	     grow((void **)&d->kinds, &d->cap_kinds, d->cap_refs, sizeof(*d->kinds)) < 0))
+	     grow((void **)&d->kinds, &d->cap_kinds, d->cap_refs, sizeof(*d->kinds)) < 0 ||
+	     grow((void **)&d->keys, &d->cap_keys, d->cap_refs / 64 + 1, sizeof(*d->keys)) < 0))
 		return -ENOMEM;
 	d->kinds[d->n_refs] = SK_PENDING;
+	d->keys[d->n_refs / 64] &= ~(1ULL << d->n_refs % 64);
 	*ret = d->replay ? d->n_refs : d->n_refs++;
 	return 0;
+}
+
+static inline void mark_key(struct dec *d, size_t slot, enum slot_kind kind)
+{
+	d->kinds[slot] = (uint8_t)kind;
+	d->keys[slot / 64] |= 1ULL << slot % 64;
 }
 
 static inline const struct slot *ref(struct dec *d, enum slot_kind kind)
@@ -495,12 +505,10 @@ static int map_grow(struct dec *d)
 	if (!map)
 		return -ENOMEM;
 	for (size_t j = 0; j < d->cap_map; j++) {
-		const struct node *f;
 		size_t i;
 		if (!d->map[j])
 			continue;
-		f = &d->nodes[(uint32_t)d->map[j] - 1];
-		for (i = node_hash(f->file, f->name_hash, f->line) & (cap - 1); map[i]; i = (i + 1) & (cap - 1))
+		for (i = (d->map[j] >> 32) & (cap - 1); map[i]; i = (i + 1) & (cap - 1))
 			;
 		map[i] = d->map[j];
 	}
@@ -524,8 +532,9 @@ static int node_index(struct dec *d, const char *file, int64_t line, const char 
 		return -ENOMEM;
 	mask = d->cap_map - 1;
 	h = node_hash(file, nh, line);
+	/* the tag places the entry too, so that growing the map needs no node */
 	tag = h & 0xffffffff00000000ULL;
-	for (i = h & mask; d->map[i]; i = (i + 1) & mask) {
+	for (i = (h >> 32) & mask; d->map[i]; i = (i + 1) & mask) {
 		if ((d->map[i] & 0xffffffff00000000ULL) != tag)
 			continue;
 		f = &d->nodes[(uint32_t)d->map[i] - 1];
@@ -585,7 +594,7 @@ static int read_key_any(struct dec *d, uint32_t *ret)
 		d->p = back;
 		if (k != 0)
 			return k;
-		d->kinds[v] = SK_KEY;
+		mark_key(d, v, SK_KEY);
 		d->refs[v].func = *ret;
 		return 0;
 	}
@@ -619,7 +628,7 @@ static int read_key_any(struct dec *d, uint32_t *ret)
 			d->refs[name_slot].func = *ret;
 	}
 	if (c & FLAG_REF) {
-		d->kinds[slot] = SK_KEY;
+		mark_key(d, slot, SK_KEY);
 		d->refs[slot].func = *ret;
 	}
 	return 0;
@@ -659,7 +668,7 @@ static int check_key(struct dec *d)
 	t = c & ~FLAG_REF;
 	if (t == 'r') {
 		uint32_t v = le32(d->p + 1);
-		if (v >= d->n_refs || (d->kinds[v] != SK_KEY && d->kinds[v] != SK_LAZY_KEY))
+		if (v >= d->n_refs || !(d->keys[v / 64] >> v % 64 & 1))
 			return NOPE;
 		d->p += 5;
 		return 0;
@@ -682,7 +691,7 @@ static int check_key(struct dec *d)
 	    (k = read_str_any(d, false, false, &unused, &str_slot, &hash)) != 0)
 		return k;
 	if (c & FLAG_REF) {
-		d->kinds[slot] = SK_LAZY_KEY;
+		mark_key(d, slot, SK_LAZY_KEY);
 		d->refs[slot].u.i = at - d->base;
 	}
 	return 0;
@@ -957,6 +966,7 @@ out:
 	pstats_free(d.ps);
 	bigmem_free(d.refs);
 	bigmem_free(d.kinds);
+	bigmem_free(d.keys);
 	bigmem_free(d.nodes);
 	bigmem_free(d.map);
 	bigmem_free(d.edges);

@@ -518,41 +518,80 @@ static int map_grow(struct dec *d)
 	return 0;
 }
 
+/* Under PSTATS_NO_CALLERS a function is met first as a key of the dict (or is looked
+ * up only when it becomes one), so it takes its rank at once: the nodes are the
+ * functions themselves, and no node table is built. */
+static inline size_t n_nodes(const struct dec *d)
+{
+	return d->no_callers ? d->ps->n_funcs : d->n_nodes;
+}
+
+/* Whether node i is the function (file, line, name), names compared by pointer. */
+static inline bool node_is(const struct dec *d, uint32_t i, const char *file, int64_t line,
+			   const char *name)
+{
+	if (d->no_callers)
+		return d->ps->funcs[i].file == file && d->ps->funcs[i].name == name &&
+		       d->ps->funcs[i].line == line;
+	return d->nodes[i].file == file && d->nodes[i].name == name && d->nodes[i].line == line;
+}
+
 /* The node of the function (file, line, name), a new one if not met before. The map
  * keeps part of each hash beside the index, so that a probe rarely has to look at a
  * node that is not the one sought. */
 static int node_index(struct dec *d, const char *file, int64_t line, const char *name,
 		      uint32_t nh, uint32_t *ret)
 {
-	struct node *f;
+	struct pstats *ps = d->ps;
 	uint64_t h, tag;
-	size_t i, mask;
+	size_t i, mask, n = n_nodes(d);
 
-	if ((d->n_nodes + 1) * 4 > d->cap_map * 3 && map_grow(d) < 0)
+	if ((n + 1) * 4 > d->cap_map * 3 && map_grow(d) < 0)
 		return -ENOMEM;
 	mask = d->cap_map - 1;
 	h = node_hash(file, nh, line);
 	/* the tag places the entry too, so that growing the map needs no node */
 	tag = h & 0xffffffff00000000ULL;
 	for (i = (h >> 32) & mask; d->map[i]; i = (i + 1) & mask) {
+		uint32_t at = (uint32_t)d->map[i] - 1;
+		bool same;
 		if ((d->map[i] & 0xffffffff00000000ULL) != tag)
 			continue;
-		f = &d->nodes[(uint32_t)d->map[i] - 1];
-		if (f->file == file && f->line == line && f->name_hash == nh &&
-		    (f->name == name || !strcmp(f->name, name))) {
-			*ret = (uint32_t)d->map[i] - 1;
+		if (d->no_callers) {
+			const struct pstats_func *f = &ps->funcs[at];
+			same = f->file == file && f->line == line &&
+			       (f->name == name || !strcmp(f->name, name));
+		} else {
+			const struct node *f = &d->nodes[at];
+			same = f->file == file && f->line == line && f->name_hash == nh &&
+			       (f->name == name || !strcmp(f->name, name));
+		}
+		if (same) {
+			*ret = at;
 			return 0;
 		}
 	}
-	if (d->n_nodes >= UINT32_MAX - 1)
+	if (n >= UINT32_MAX - 1)
 		return NOPE;
-	if (d->n_nodes == d->cap_nodes &&
-	    grow((void **)&d->nodes, &d->cap_nodes, d->n_nodes + 1, sizeof(*d->nodes)) < 0)
-		return -ENOMEM;
-	d->nodes[d->n_nodes] = (struct node){ .file = file, .name = name, .line = line,
-					      .name_hash = nh, .rank = NO_RANK };
-	d->map[i] = tag | (d->n_nodes + 1);
-	*ret = (uint32_t)d->n_nodes++;
+	if (d->no_callers) {
+		struct pstats_func *f;
+		if (ps->n_funcs == d->cap_funcs &&
+		    grow((void **)&ps->funcs, &d->cap_funcs, ps->n_funcs + 1, sizeof(*ps->funcs)) < 0)
+			return -ENOMEM;
+		f = &ps->funcs[ps->n_funcs++];
+		memset(f, 0, sizeof(*f));
+		f->file = file;
+		f->name = name;
+		f->line = line;
+	} else {
+		if (d->n_nodes == d->cap_nodes &&
+		    grow((void **)&d->nodes, &d->cap_nodes, d->n_nodes + 1, sizeof(*d->nodes)) < 0)
+			return -ENOMEM;
+		d->nodes[d->n_nodes++] = (struct node){ .file = file, .name = name, .line = line,
+							.name_hash = nh, .rank = NO_RANK };
+	}
+	d->map[i] = tag | (n + 1);
+	*ret = (uint32_t)n;
 	return 0;
 }
 
@@ -617,9 +656,7 @@ static int read_key_any(struct dec *d, uint32_t *ret)
 	 * that last had this very string as its name is most often the one sought, and
 	 * asking it saves hashing the name and probing the table */
 	if (name_slot != SIZE_MAX && d->refs[name_slot].func != NO_NODE &&
-	    d->nodes[d->refs[name_slot].func].file == file &&
-	    d->nodes[d->refs[name_slot].func].name == name &&
-	    d->nodes[d->refs[name_slot].func].line == line) {
+	    node_is(d, d->refs[name_slot].func, file, line, name)) {
 		*ret = d->refs[name_slot].func;
 	} else {
 		if ((k = node_index(d, file, line, name, nh, ret)) != 0)
@@ -831,11 +868,18 @@ static int read_entry(struct dec *d)
 	int64_t cc, nc;
 	double tt, ct;
 	bool flag;
-	size_t slot = 0, start = d->n_edges;
+	size_t slot = 0, start = d->n_edges, before = ps->n_funcs;
 	int k;
 
 	if ((k = read_key(d, &idx)) != 0)
 		return k;
+	if (d->no_callers) {
+		/* the function is its own node: new now, or a repeated key */
+		rank = idx;
+		if (ps->n_funcs == before)
+			d->dup = true;
+		goto value;
+	}
 	nd = &d->nodes[idx];
 	if (nd->rank == NO_RANK) {
 		/* first met as a key of the dict: it takes its place in the dict's order */
@@ -853,6 +897,7 @@ static int read_entry(struct dec *d)
 		rank = nd->rank;
 		d->dup = true;
 	}
+value:
 	if ((k = read_tuple(d, 5, &flag, &slot)) != 0 || (k = read_int(d, &cc)) != 0 ||
 	    (k = read_int(d, &nc)) != 0 || (k = read_time(d, &tt)) != 0 ||
 	    (k = read_time(d, &ct)) != 0 || (k = read_callers(d, rank)) != 0)

@@ -954,16 +954,16 @@ static int match_moved_line(const struct entry *ub, size_t nub, const struct ent
 	return k;
 }
 
+/* The rows of what the key did not pair: pairs the fallbacks make, then what is left
+ * on each side. */
 static int match(struct side *b, struct side *n, const struct keys *ks, struct rows *rows)
 {
 	struct entry *ub = NULL, *un = NULL;
 	size_t nub = 0, nun = 0;
 	int k;
 
-	/* 1: equal keys */
-	for (size_t i = 0; i < ks->n; i++)
-		if (ks->r[i].in == 3 && (k = row_add(rows, &ks->r[i], &ks->r[i])) < 0)
-			return k;
+	/* 1: equal keys -- the records both sides have, left where they are: each is a
+	 * row (row_of()), and only the rows shown are copied out */
 	/* 2 and 3 on what is left */
 	if ((k = unmatched(ks, b, &ub, &nub)) < 0 || (k = unmatched(ks, n, &un, &nun)) < 0)
 		goto out;
@@ -1005,48 +1005,92 @@ static int cmp_row(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-/* The rows that are shown (diff_opts.top, and every regression) -- the first of the
- * order cmp_row() gives -- sorted into v[0..m); the rest are left in no order. */
-static void sort_shown(struct diff_row *v, size_t n, size_t m)
+/* The row of a key both sides have. */
+static void row_of(const struct key_rec *r, const struct diff_opts *o, struct diff_row *row)
+{
+	*row = (struct diff_row){ .key = (char *)r->key, .base = r->value[0], .new = r->value[1],
+				  .in_base = true, .in_new = true };
+	row->regression = is_regression(row, o);
+}
+
+static void sift_down(struct diff_row *h, size_t m, size_t p)
 {
 	struct diff_row t;
 
+	for (;;) {
+		size_t l = 2 * p + 1, r = l + 1, q = p;
+		if (l < m && cmp_row(&h[l], &h[q]) > 0)
+			q = l;
+		if (r < m && cmp_row(&h[r], &h[q]) > 0)
+			q = r;
+		if (q == p)
+			return;
+		t = h[p];
+		h[p] = h[q];
+		h[q] = t;
+		p = q;
+	}
+}
+
+/* Keeps the best m rows offered (cmp_row() order) in h: a heap with the last of them at
+ * its root until it is full. */
+struct best {
+	struct diff_row *h;
+	size_t m, n;
+};
+
+static void offer(struct best *b, const struct diff_row *row)
+{
+	if (b->n < b->m) {
+		b->h[b->n++] = *row;
+		if (b->n == b->m)
+			for (size_t i = b->m / 2; i-- > 0;)
+				sift_down(b->h, b->m, i);
+	} else if (b->m && cmp_row(row, &b->h[0]) < 0) {
+		b->h[0] = *row;
+		sift_down(b->h, b->m, 0);
+	}
+}
+
+/* The m rows that are shown (diff_opts.top, and every regression), sorted: the first of
+ * cmp_row()'s order among the shared keys' rows and the others. The others are taken
+ * over (and freed). */
+static int shown_rows(const struct keys *ks, const struct diff_opts *o, struct rows *others,
+		      size_t n, size_t m, struct diff_row **ret)
+{
+	struct best b = { .m = m };
+	struct diff_row row;
+
 	if (m > n / 4) {
-		qsort(v, n, sizeof(*v), cmp_row);
-		return;
-	}
-	if (m == 0)
-		return;
-	/* v[0..m) is a heap with the last of the best m so far at its root */
-	for (size_t i = m / 2; i-- > 0;)
-		for (size_t p = i;;) {
-			size_t l = 2 * p + 1, r = l + 1, q = p;
-			if (l < m && cmp_row(&v[l], &v[q]) > 0)
-				q = l;
-			if (r < m && cmp_row(&v[r], &v[q]) > 0)
-				q = r;
-			if (q == p)
-				break;
-			t = v[p]; v[p] = v[q]; v[q] = t;
-			p = q;
+		/* most of them: all rows, sorted */
+		if (others->cap < n + 1) {
+			struct diff_row *p = bigmem_realloc(others->v, (n + 1) * sizeof(*p));
+			if (!p)
+				return err_set(ENOMEM, "out of memory");
+			others->v = p;
+			others->cap = n + 1;
 		}
-	for (size_t i = m; i < n; i++) {
-		if (cmp_row(&v[i], &v[0]) >= 0)
-			continue;
-		t = v[0]; v[0] = v[i]; v[i] = t;
-		for (size_t p = 0;;) {
-			size_t l = 2 * p + 1, r = l + 1, q = p;
-			if (l < m && cmp_row(&v[l], &v[q]) > 0)
-				q = l;
-			if (r < m && cmp_row(&v[r], &v[q]) > 0)
-				q = r;
-			if (q == p)
-				break;
-			t = v[p]; v[p] = v[q]; v[q] = t;
-			p = q;
-		}
+		for (size_t i = 0; i < ks->n; i++)
+			if (ks->r[i].in == 3)
+				row_of(&ks->r[i], o, &others->v[others->n++]);
+		qsort(others->v, others->n, sizeof(*others->v), cmp_row);
+		*ret = others->v;
+		others->v = NULL;
+		return 0;
 	}
-	qsort(v, m, sizeof(*v), cmp_row);
+	b.h = bigmem_alloc((m + 1) * sizeof(*b.h));
+	if (!b.h)
+		return err_set(ENOMEM, "out of memory");
+	for (size_t i = 0; i < ks->n; i++)
+		if (ks->r[i].in == 3) {
+			row_of(&ks->r[i], o, &row);
+			offer(&b, &row);
+		}
+	for (size_t i = 0; i < others->n; i++)
+		offer(&b, &others->v[i]);
+	qsort(b.h, b.n, sizeof(*b.h), cmp_row);
+	*ret = b.h;
+	return 0;
 }
 
 void diff_result_free(struct diff_result *r)
@@ -1128,23 +1172,31 @@ int diff_runs(const struct run_data *base, const struct run_data *new,
 				      .in_base = true, .in_new = true };
 	r->total.regression = is_regression(&r->total, o);
 	r->n_regressions = r->total.regression;
+	r->n = rows.n;
 	for (size_t i = 0; i < rows.n; i++) {
 		rows.v[i].regression = is_regression(&rows.v[i], o);
 		r->n_regressions += rows.v[i].regression;
 	}
+	for (size_t i = 0; i < ks.n; i++)
+		if (ks.r[i].in == 3) {
+			struct diff_row row;
+			row_of(&ks.r[i], o, &row);
+			r->n_regressions += row.regression;
+			r->n++;
+		}
 	/* as diff_write() shows them: --top rows, or every regression if there are more */
-	m = o->top && o->top < rows.n ? o->top : rows.n;
+	m = o->top && o->top < r->n ? o->top : r->n;
 	if (m < r->n_regressions)
-		m = r->n_regressions < rows.n ? r->n_regressions : rows.n;
-	sort_shown(rows.v, rows.n, m);
-	r->rows = rows.v;
-	r->n = rows.n;
+		m = r->n_regressions < r->n ? r->n_regressions : r->n;
+	if ((k = shown_rows(&ks, o, &rows, r->n, m, &r->rows)) < 0)
+		goto out;
 	r->strings = strs;
-	rows.v = NULL;
 	strs = NULL;
 	*ret = r;
+	r = NULL;
 	k = 0;
 out:
+	diff_result_free(r);
 	bigmem_free(rows.v);
 	strings_free(strs);
 	free(sb.orig);
@@ -1362,7 +1414,8 @@ static void write_junit(FILE *f, const struct diff_result *r, const struct diff_
 	fprintf(f, "  <testsuite name=\"sctprof.diff.%s\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n",
 		diff_metric_name(r->metric), tests, r->n_regressions);
 	junit_case(f, r, o, &r->total);
-	for (size_t i = 0; i < r->n; i++)
+	/* every regression is among the rows shown */
+	for (size_t i = 0; i < shown(r, o); i++)
 		if (r->rows[i].regression)
 			junit_case(f, r, o, &r->rows[i]);
 	fputs("  </testsuite>\n</testsuites>\n", f);

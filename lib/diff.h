@@ -42,11 +42,10 @@ struct diff_result {
 	const char *base_name, *new_name;
 	enum diff_metric metric;
 	struct diff_row total;      /* the run as a whole (key "total") */
-	struct diff_row *rows;      /* regressions first, then by absolute change, largest
-	                             * first; only the rows diff_write() shows (diff_opts'
-	                             * top, and every regression) are sorted, the rest
-	                             * follow in no particular order */
-	size_t n;
+	struct diff_row *rows;      /* the rows diff_write() shows (diff_opts' top, and
+	                             * every regression): regressions first, then by
+	                             * absolute change, largest first */
+	size_t n;                   /* every row compared, shown or not */
 	size_t n_regressions;       /* rows and total */
 	struct diff_strings *strings;   /* the rows' keys */
 };

@@ -309,6 +309,7 @@ struct side {
 	struct files *fs;    /* ps's files, normalised */
 	struct origin *orig; /* memory data's locations */
 	size_t n_orig, cap_orig;
+	size_t hint;         /* the record the next key is likely to have */
 	double total;
 };
 
@@ -410,14 +411,21 @@ static int keys_grow(struct keys *ks)
 
 /* The record of key, a new one if needed (its key copied into strs). */
 static int keys_get(struct keys *ks, struct diff_strings *strs, const char *key, size_t len,
-		    struct key_rec **ret)
+		    size_t *hint, struct key_rec **ret)
 {
-	uint32_t hash = hash_bytes(key, len);
+	uint32_t hash;
 	size_t mask, i;
 	struct key_rec *r;
 
 	if (len > UINT32_MAX || ks->n >= UINT32_MAX - 1)
 		return err_set(E2BIG, "too many functions to compare");
+	/* two runs of one program list their functions in much the same order: the record
+	 * after the one the last key found is worth a look before the table */
+	if (*hint < ks->n && ks->r[*hint].len == len && !memcmp(ks->r[*hint].key, key, len)) {
+		*ret = &ks->r[(*hint)++];
+		return 0;
+	}
+	hash = hash_bytes(key, len);
 	if ((ks->n + 1) * 4 > ks->cap_map * 3 && keys_grow(ks) < 0)
 		return -ENOMEM;
 	mask = ks->cap_map - 1;
@@ -426,6 +434,7 @@ static int keys_get(struct keys *ks, struct diff_strings *strs, const char *key,
 			continue;
 		r = &ks->r[(uint32_t)ks->map[i] - 1];
 		if (r->len == len && !memcmp(r->key, key, len)) {
+			*hint = (uint32_t)ks->map[i];
 			*ret = r;
 			return 0;
 		}
@@ -444,6 +453,7 @@ static int keys_get(struct keys *ks, struct diff_strings *strs, const char *key,
 	if (!r->key)
 		return err_set(ENOMEM, "out of memory");
 	ks->map[i] = (uint64_t)hash << 32 | (uint32_t)++ks->n;
+	*hint = ks->n;
 	*ret = r;
 	return 0;
 }
@@ -464,8 +474,10 @@ static int side_add(struct side *s, struct keys *ks, struct diff_strings *strs,
 
 	if (src > UINT32_MAX)
 		return err_set(E2BIG, "too many functions to compare");
-	if ((k = keys_get(ks, strs, key, len, &r)) < 0)
+	if ((k = keys_get(ks, strs, key, len, &s->hint, &r)) < 0)
 		return k;
+	if (!r)
+		return -EINVAL;   /* keys_get() gives a record whenever it succeeds */
 	if (r->in & bit) {
 		r->value[s->which] += value;
 		return 0;

@@ -310,6 +310,7 @@ struct side {
 	struct origin *orig; /* memory data's locations */
 	size_t n_orig, cap_orig;
 	size_t hint;         /* the record the next key is likely to have */
+	bool guessed;        /* the last key had it */
 	double total;
 };
 
@@ -409,11 +410,12 @@ static int keys_grow(struct keys *ks)
 	return 0;
 }
 
-/* The record of key, a new one if needed (its key copied into strs). */
+/* The record of key (hash_bytes() of it: hash), a new one if needed (its key copied
+ * into strs). *hint is the record the caller expects, and becomes the one after the
+ * record found; *ret_guessed tells whether the hint was right. */
 static int keys_get(struct keys *ks, struct diff_strings *strs, const char *key, size_t len,
-		    size_t *hint, struct key_rec **ret)
+		    uint32_t hash, size_t *hint, bool *ret_guessed, struct key_rec **ret)
 {
-	uint32_t hash;
 	size_t mask, i;
 	struct key_rec *r;
 
@@ -421,11 +423,11 @@ static int keys_get(struct keys *ks, struct diff_strings *strs, const char *key,
 		return err_set(E2BIG, "too many functions to compare");
 	/* two runs of one program list their functions in much the same order: the record
 	 * after the one the last key found is worth a look before the table */
-	if (*hint < ks->n && ks->r[*hint].len == len && !memcmp(ks->r[*hint].key, key, len)) {
+	*ret_guessed = *hint < ks->n && ks->r[*hint].len == len && !memcmp(ks->r[*hint].key, key, len);
+	if (*ret_guessed) {
 		*ret = &ks->r[(*hint)++];
 		return 0;
 	}
-	hash = hash_bytes(key, len);
 	if ((ks->n + 1) * 4 > ks->cap_map * 3 && keys_grow(ks) < 0)
 		return -ENOMEM;
 	mask = ks->cap_map - 1;
@@ -464,9 +466,10 @@ static void keys_free(struct keys *ks)
 	bigmem_free(ks->r);
 }
 
-/* Adds value under key on side s; src is where it comes from. */
+/* Adds value under key (hash_bytes() of it: hash) on side s; src is where it comes
+ * from. */
 static int side_add(struct side *s, struct keys *ks, struct diff_strings *strs,
-		    const char *key, size_t len, size_t src, double value)
+		    const char *key, size_t len, uint32_t hash, size_t src, double value)
 {
 	struct key_rec *r = NULL;
 	unsigned bit = 1u << s->which;
@@ -474,7 +477,7 @@ static int side_add(struct side *s, struct keys *ks, struct diff_strings *strs,
 
 	if (src > UINT32_MAX)
 		return err_set(E2BIG, "too many functions to compare");
-	if ((k = keys_get(ks, strs, key, len, &s->hint, &r)) < 0)
+	if ((k = keys_get(ks, strs, key, len, hash, &s->hint, &s->guessed, &r)) < 0)
 		return k;
 	if (!r)
 		return -EINVAL;   /* keys_get() gives a record whenever it succeeds */
@@ -572,15 +575,27 @@ static int root_of_pstats(const struct pstats *ps, struct files *fs, char *root,
 	return 0;
 }
 
+/* Labels made ahead of their turn, so that the key table's slot for each can be
+ * fetched while the labels before it are added: the table is too large for the
+ * cache, and a label's slot is anywhere in it. */
+#define AHEAD 8
+
+struct label {
+	char buf[8192];
+	size_t len;
+	uint32_t hash;
+};
+
 static int side_from_pstats(struct side *s, struct keys *ks, struct diff_strings *strs,
 			    enum diff_metric m, const char *root)
 {
 	const struct pstats *ps = s->ps;
 	struct files *fs = s->fs;
-	char file[4096], key[8192];
+	char file[4096];
 	const char *last = NULL;
 	struct file_info *fi = NULL;
-	int k;
+	struct label *ring;
+	int k = 0;
 
 	/* each file normalised once */
 	for (size_t j = 0; j < fs->cap; j++) {
@@ -593,22 +608,38 @@ static int side_from_pstats(struct side *s, struct keys *ks, struct diff_strings
 		if (!f->norm)
 			return err_set(ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < ps->n_real; i++) {
-		const struct pstats_func *f = &ps->funcs[i];
-		double v = m == METRIC_TOTTIME ? f->tt : m == METRIC_CALLS ? (double)f->nc : f->ct;
-		size_t len;
-		if (f->file != last) {
-			fi = file_info(fs, f->file);
-			if (!fi)
-				return err_set(ENOMEM, "out of memory");
-			last = f->file;
+	ring = malloc(AHEAD * sizeof(*ring));
+	if (!ring)
+		return err_set(ENOMEM, "out of memory");
+	for (size_t i = 0; i < ps->n_real + AHEAD && k >= 0; i++) {
+		if (i >= AHEAD) {
+			/* the label made AHEAD turns ago: its turn */
+			const struct label *l = &ring[(i - AHEAD) % AHEAD];
+			const struct pstats_func *f = &ps->funcs[i - AHEAD];
+			double v = m == METRIC_TOTTIME ? f->tt : m == METRIC_CALLS ? (double)f->nc : f->ct;
+			k = side_add(s, ks, strs, l->buf, l->len, l->hash, i - AHEAD, v);
 		}
-		len = make_label(key, sizeof(key), fi->norm, fi->norm_len, f->line, f->name);
-		if ((k = side_add(s, ks, strs, key, len, i, v)) < 0)
-			return k;
+		if (i < ps->n_real && k >= 0) {
+			const struct pstats_func *f = &ps->funcs[i];
+			struct label *l = &ring[i % AHEAD];
+			if (f->file != last) {
+				fi = file_info(fs, f->file);
+				if (!fi) {
+					k = err_set(ENOMEM, "out of memory");
+					break;
+				}
+				last = f->file;
+			}
+			l->len = make_label(l->buf, sizeof(l->buf), fi->norm, fi->norm_len, f->line, f->name);
+			l->hash = hash_bytes(l->buf, l->len);
+			/* the second side finds most keys by guessing (keys_get()) */
+			if (ks->cap_map && (s->which == 0 || !s->guessed))
+				__builtin_prefetch(&ks->map[l->hash & (ks->cap_map - 1)]);
+		}
 	}
+	free(ring);
 	s->total = m == METRIC_CALLS ? (double)ps->total_calls : ps->total_tt;
-	return 0;
+	return k;
 }
 
 /* Two checkouts' roots as found may differ in depth as well as place: a run that only
@@ -671,12 +702,12 @@ static int side_add_location(struct side *s, struct keys *ks, struct diff_string
 		return err_set(ENOMEM, "out of memory");
 	if ((k = side_origin(s, f, nm, line, &src)) < 0)
 		return k;
-	return side_add(s, ks, strs, key, strlen(key), src, value);
+	return side_add(s, ks, strs, key, strlen(key), hash_bytes(key, strlen(key)), src, value);
 whole:
 	/* no parts: the location is its own key, file and name */
 	if ((k = side_origin(s, loc, loc, 0, &src)) < 0)
 		return k;
-	return side_add(s, ks, strs, loc, strlen(loc), src, value);
+	return side_add(s, ks, strs, loc, strlen(loc), hash_bytes(loc, strlen(loc)), src, value);
 }
 
 static void root_of_memory(const struct profile *p, char *root, size_t size)

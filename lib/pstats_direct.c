@@ -128,7 +128,7 @@ static inline uint32_t le32(const unsigned char *p)
 
 /* Numbers the object whose type byte was just read, as marshal's reader does: before
  * its contents, so that a container comes before its items. */
-static inline int reserve(struct dec *d, size_t *ret)
+static int reserve_grow(struct dec *d, size_t *ret)
 {
 	/* one spare slot past the end takes what a replay writes */
 	if (d->n_refs + 1 >= d->cap_refs &&
@@ -139,6 +139,19 @@ static inline int reserve(struct dec *d, size_t *ret)
 	d->kinds[d->n_refs] = SK_PENDING;
 	d->keys[d->n_refs / 64] &= ~(1ULL << d->n_refs % 64);
 	*ret = d->replay ? d->n_refs : d->n_refs++;
+	return 0;
+}
+
+static inline __attribute__((always_inline)) int reserve(struct dec *d, size_t *ret)
+{
+	size_t n = d->n_refs;
+
+	if (n + 1 >= d->cap_refs || d->replay)
+		return reserve_grow(d, ret);
+	d->kinds[n] = SK_PENDING;
+	d->keys[n / 64] &= ~(1ULL << n % 64);
+	*ret = n;
+	d->n_refs = n + 1;
 	return 0;
 }
 
@@ -405,8 +418,18 @@ static int read_str_any(struct dec *d, bool file, bool keep, const char **ret,
 		return k;
 	s = d->p;
 	d->p += n;
-	for (size_t i = 0; i < n; i++)
-		high |= s[i] >= 0x80;
+	{
+		/* eight bytes at a time: names are ASCII but for rare exceptions */
+		uint64_t w, any = 0;
+		size_t i = 0;
+		for (; i + 8 <= n; i += 8) {
+			memcpy(&w, s + i, 8);
+			any |= w;
+		}
+		for (; i < n; i++)
+			any |= s[i];
+		high = any & 0x8080808080808080ULL;
+	}
 	if (high) {
 		size_t len = 0;
 		if (grow((void **)&d->conv, &d->cap_conv, 2 * n, 1) < 0)

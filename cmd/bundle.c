@@ -24,6 +24,8 @@ static const char usage[] =
 	"Bundle a run folder into RUN_DIR.tar.zst beside it (or FILE), refreshing the\n"
 	"artifact list and SHA-256 values in its manifest.json.\n";
 
+#ifndef SCTPROF_FRONT /* the engine only: see cmd/cmd.h */
+
 extern const struct cmd cmd_bundle;
 
 struct ctx {
@@ -137,9 +139,11 @@ out:
 	return code;
 }
 
+#endif /* SCTPROF_FRONT */
+
 const struct cmd cmd_bundle = {
 	.name = "bundle",
 	.summary = "bundle a run folder (again) with a fresh manifest",
 	.usage = usage,
-	.run = bundle_main,
+	.run = CMD_ENGINE(bundle_main),
 };

@@ -39,6 +39,8 @@ static const char usage[] =
 	"Exit status: 0 no regression, 1 a regression, 64 usage, 65 corrupt input or\n"
 	"nothing to compare, 66 no such input, 77 the sandbox could not be entered.\n";
 
+#ifndef SCTPROF_FRONT /* the engine only: see cmd/cmd.h */
+
 extern const struct cmd cmd_diff;
 
 static int input_failure(int r)
@@ -165,9 +167,11 @@ out:
 	return code;
 }
 
+#endif /* SCTPROF_FRONT */
+
 const struct cmd cmd_diff = {
 	.name = "diff",
 	.summary = "compare two runs' profiles; exit 1 on a regression",
 	.usage = usage,
-	.run = diff_main,
+	.run = CMD_ENGINE(diff_main),
 };

@@ -6,6 +6,8 @@
 #include "log.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,19 +15,31 @@
 
 
 extern const struct cmd cmd_run;
+extern const struct cmd cmd_attach;
 extern const struct cmd cmd_bundle;
 extern const struct cmd cmd_report;
 extern const struct cmd cmd_diff;
+extern const struct cmd cmd_upload;
+extern const struct cmd cmd_check;
+extern const struct cmd cmd_matrix;
+extern const struct cmd cmd_hook;
+extern const struct cmd cmd_split_stderr;
 
 const struct cmd *const commands[] = {
 	&cmd_run,
+	&cmd_attach,
 	&cmd_bundle,
 	&cmd_report,
 	&cmd_diff,
+	&cmd_upload,
+	&cmd_check,
+	&cmd_matrix,
+	&cmd_hook,
+	&cmd_split_stderr,
 	NULL,
 };
 
-static const char main_usage_head[] =
+const char main_usage_head[] =
 	"usage: sctprof [--version] [--help] [-v|--verbose] [-q|--quiet] COMMAND [ARGS]\n"
 	"\n"
 	"Profile a Python test run (SCT, pytest, any script) and keep everything it produced.\n"
@@ -52,13 +66,14 @@ int cmd_help(const struct cmd *c)
 
 int cmd_usage_error(const struct cmd *c, const char *fmt, ...)
 {
+	char buf[1024];
 	va_list ap;
 
-	fprintf(stderr, "sctprof: %s: ", c->name);
+	/* Through log_error(), which redacts: the bad option may be "--token=...". */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see 'sctprof %s --help')\n", c->name);
+	log_error("%s: %s (see 'sctprof %s --help')", c->name, buf, c->name);
 	return EXIT_USAGE;
 }
 
@@ -89,6 +104,36 @@ static int finish_stdout(int status)
 		return status ? status : EXIT_IOERR;
 	}
 	return status;
+}
+
+static char **main_argv;
+
+/* The engine beside the front (build tree, or a relocated install), else in libexecdir. */
+int cmd_exec_engine(void)
+{
+	char exe[PATH_MAX], path[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *candidates[3] = { NULL, NULL, SCTPROF_LIBEXECDIR "/sctprof-engine" };
+	char beside[PATH_MAX + 64];
+
+	if (n > 0) {
+		char *slash;
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(beside, sizeof(beside), "%s/sctprof-engine", exe);
+			snprintf(path, sizeof(path), "%s/../libexec/sctprof/sctprof-engine", exe);
+			candidates[0] = beside;
+			candidates[1] = path;
+		}
+	}
+	for (size_t i = 0; i < 3; i++)
+		if (candidates[i] && access(candidates[i], X_OK) == 0)
+			execv(candidates[i], main_argv);
+	log_error("cannot run the sctprof engine (sctprof-engine beside '%s' or in '%s'): %s",
+		  n > 0 ? exe : "sctprof", SCTPROF_LIBEXECDIR, strerror(errno ? errno : ENOENT));
+	return EXIT_SOFTWARE;
 }
 
 int main(int argc, char **argv)
@@ -134,5 +179,8 @@ int main(int argc, char **argv)
 		log_error("unknown command '%s' (see 'sctprof --help')", argv[i]);
 		return EXIT_USAGE;
 	}
+	main_argv = argv;
+	if (!c->run)
+		return cmd_exec_engine();
 	return finish_stdout(c->run(argc - i, argv + i));
 }

@@ -36,6 +36,8 @@ static const char usage[] =
 	"Exit status: 0, or 64 (usage), 65 (corrupt input), 66 (no such input),\n"
 	"77 (the sandbox could not be entered). See docs/report.md.\n";
 
+#ifndef SCTPROF_FRONT /* the engine only: see cmd/cmd.h */
+
 extern const struct cmd cmd_report;
 
 /* The documented exit status for a failure to read or parse an input. */
@@ -145,9 +147,11 @@ out:
 	return code;
 }
 
+#endif /* SCTPROF_FRONT */
+
 const struct cmd cmd_report = {
 	.name = "report",
 	.summary = "show where the time or memory went in a run's profiles",
 	.usage = usage,
-	.run = report_main,
+	.run = CMD_ENGINE(report_main),
 };

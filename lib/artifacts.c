@@ -53,20 +53,13 @@ void sha256_free(struct sha256 *h)
 	free(h);
 }
 
-void artifact_hex(const struct artifact *a, char out[65])
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hex[a->sha256[i] >> 4];
-		out[2 * i + 1] = hex[a->sha256[i] & 15];
-	}
-	out[64] = '\0';
-}
-
 static bool left_out(const char *name)
 {
-	return !strcmp(name, "manifest.json") || strstr(name, ".tmp-") != NULL;
+	/* .proc-PID: a record of `run --inject` (lib/inject.h) holding a command line as it
+	 * was, secrets and all; the manifest has it redacted. One left behind by a run that
+	 * was killed must not reach a bundle made later with `sctprof bundle`. */
+	return !strcmp(name, "manifest.json") || strstr(name, ".tmp-") != NULL ||
+	       !strncmp(name, ".proc-", 6);
 }
 
 static int add(struct artifact_list *l, const char *name, uint64_t size)

@@ -20,7 +20,8 @@ struct artifact_list {
 };
 
 /* Walks run_dir (sub-folders included, symlinks never followed: they are left out and
- * counted in skipped), sorted by name; manifest.json and temporary files are left out. */
+ * counted in skipped), sorted by name; manifest.json, temporary files and the records of
+ * `run --inject` (.proc-PID, unredacted command lines) are left out. */
 int artifacts_scan(const char *run_dir, struct artifact_list *ret);
 /* Hashes every file that is not hashed yet (used without an archive). */
 int artifacts_hash(const char *run_dir, struct artifact_list *l);

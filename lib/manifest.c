@@ -87,6 +87,19 @@ json_t *manifest_environment(void)
 	return env;
 }
 
+/* Here rather than in artifacts.c, whose hashing needs libcrypto: the light front
+ * (cmd/cmd.h) reaches this file but never hashes. */
+void artifact_hex(const struct artifact *a, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = hex[a->sha256[i] >> 4];
+		out[2 * i + 1] = hex[a->sha256[i] & 15];
+	}
+	out[64] = '\0';
+}
+
 json_t *manifest_artifacts(const struct artifact_list *l)
 {
 	json_t *a = json_array();

@@ -3,8 +3,10 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 extern char **environ;
 
@@ -94,6 +96,52 @@ static char *mask_env_values(char *s)
 	return s;
 }
 
+static char **registered;
+static size_t n_registered;
+
+int redact_add(const char *value)
+{
+	char **v;
+
+	if (!value || strlen(value) < 4)
+		return 0;
+	for (size_t i = 0; i < n_registered; i++)
+		if (strcmp(registered[i], value) == 0)
+			return 0;
+	v = realloc(registered, (n_registered + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	registered = v;
+	registered[n_registered] = strdup(value);
+	if (!registered[n_registered])
+		return -ENOMEM;
+	n_registered++;
+	return 0;
+}
+
+/* As mask_env_values(), for the values given to redact_add(). Takes s (may be NULL). */
+static char *mask_registered(char *s)
+{
+	for (size_t i = 0; s && i < n_registered; i++) {
+		size_t vlen = strlen(registered[i]);
+		char *hit;
+
+		while ((hit = strstr(s, registered[i]))) {
+			struct buf b = { 0 };
+			put(&b, s, (size_t)(hit - s));
+			put(&b, REDACTED, strlen(REDACTED));
+			put(&b, hit + vlen, strlen(hit + vlen));
+			free(s);
+			if (b.oom) {
+				free(b.s);
+				return NULL;
+			}
+			s = b.s;
+		}
+	}
+	return s;
+}
+
 char *redact_string(const char *s)
 {
 	struct buf b = { 0 };
@@ -140,7 +188,7 @@ char *redact_string(const char *s)
 		free(b.s);
 		return NULL;
 	}
-	return mask_env_values(b.s);
+	return mask_registered(mask_env_values(b.s));
 }
 
 int redact_argv(char *const *argv, size_t n, struct strv *ret)
@@ -170,4 +218,64 @@ int redact_argv(char *const *argv, size_t n, struct strv *ret)
 			return r;
 	}
 	return 0;
+}
+
+char *redact_header(const char *line)
+{
+	static const char *const names[] = {
+		"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie",
+		"x-amz-security-token", NULL,
+	};
+	const char *colon = strchr(line, ':');
+
+	for (size_t i = 0; colon && names[i]; i++) {
+		size_t len = (size_t)(colon - line);
+		if (strlen(names[i]) == len && strncasecmp(line, names[i], len) == 0) {
+			struct buf b = { 0 };
+			put(&b, line, len + 1);
+			put(&b, " " REDACTED, strlen(REDACTED) + 1);
+			if (b.oom) {
+				free(b.s);
+				return NULL;
+			}
+			return b.s;
+		}
+	}
+	return redact_string(line);
+}
+
+char *redact_url_location(const char *url)
+{
+	struct buf b = { 0 };
+	const char *scheme = strstr(url, "://"), *host, *end, *at = NULL;
+
+	if (!scheme)
+		return redact_string(url);
+	host = scheme + 3;
+	for (end = host; *end && *end != '/' && *end != '?' && *end != '#'; end++)
+		if (*end == '@')
+			at = end;
+	put(&b, url, (size_t)(host - url));
+	if (at)
+		host = at + 1;
+	put(&b, host, (size_t)(end - host));
+	host = end;
+	end += strcspn(end, "?#");
+	put(&b, host, (size_t)(end - host));
+	if (b.oom) {
+		free(b.s);
+		return NULL;
+	}
+	return mask_registered(b.s);
+}
+
+void redact_buf(char *buf, size_t size)
+{
+	char *r;
+
+	if (!size)
+		return;
+	r = redact_string(buf);
+	snprintf(buf, size, "%s", r ? r : REDACTED);
+	free(r);
 }

@@ -9,8 +9,10 @@
 #include "bundle.h"
 
 struct run_opts {
-	const char *kind;             /* profile kind */
+	const char *kind;             /* profile kind; NULL: the --tool's kind, else cprofile */
 	const char *tool;             /* --tool: force a backend, or NULL */
+	bool force;                   /* --force: run a tool the matrix refuses */
+	const char *matrix;           /* --matrix FILE, or NULL (lib/matrix.h) */
 	const char *output_dir;       /* OUTDIR */
 	enum bundle_format format;
 	bool no_archive;
@@ -23,19 +25,30 @@ struct run_opts {
 	size_t n_tool_args;
 	double grace, kill_after, timeout, post_timeout;
 	bool foreground;
+	bool inject;                  /* --inject: run the command as it is, and start the
+	                               * profiler inside every matching Python process
+	                               * under it (lib/inject.h) */
+	const char *inject_match;     /* --inject-match patterns, comma-separated, or NULL */
+	/* sctprof attach: profile this running process instead of starting command (which
+	 * is then NULL), for duration seconds (0: until it exits or the run is stopped),
+	 * with a backend that has an attach hook. */
+	int attach_pid;
+	double duration;
 };
 
 struct run_result {
-	int exit_status;              /* what sctprof exits with: the test's, or 124 */
+	int exit_status;              /* what sctprof exits with: the test's, or 124; for
+	                               * attach, the profiler's own */
 	char *run_id;
 	char *run_dir;
 	char *bundle;                 /* NULL with --no-archive or when bundling failed */
 	char *tool;
+	char *kind;                   /* the kind run (o->kind, or the one --tool implied) */
+	bool started;                 /* the command was started (a failure before it was
+	                               * leaves it unrun; `run --best-effort` then runs it) */
 };
 
-/* The known profile kinds, NULL-terminated. */
-extern const char *const run_kinds[];
-bool run_kind_known(const char *kind);
+#include "kinds.h"
 
 /* Returns 0 when the run happened (whatever the test's status, in ret->exit_status), or
  * a negative errno with err_set() and *ret_code set to sctprof's own exit status. A

@@ -61,10 +61,33 @@ static void cprofile_post(const struct tool_run *run, struct post *p)
 	post_record(p, "profile.svg", r, NULL);
 }
 
+/* For --inject: summary.PID.txt and profile.PID.svg from profile.PID.stats. */
+static void cprofile_inject_views(struct post *p, const char *python, long pid, struct strv *made)
+{
+	char in[PATH_MAX], out[PATH_MAX], name[64];
+	int r;
+
+	(void)python;
+	snprintf(in, sizeof(in), "%s/profile.%ld.stats", post_run_dir(p), pid);
+	snprintf(name, sizeof(name), "summary.%ld.txt", pid);
+	snprintf(out, sizeof(out), "%s/%s", post_run_dir(p), name);
+	r = pstats_write_summary(in, out, 30);
+	post_record(p, name, r, NULL);
+	if (r == 0)
+		(void)strv_push(made, name);
+	snprintf(name, sizeof(name), "profile.%ld.svg", pid);
+	snprintf(out, sizeof(out), "%s/%s", post_run_dir(p), name);
+	r = pstats_write_svg(in, out);
+	post_record(p, name, r, NULL);
+	if (r == 0)
+		(void)strv_push(made, name);
+}
+
 const struct plugin plugin_cprofile = {
 	.name = "cprofile",
 	.kinds = kinds,
 	.folder = "plugins/cprofile",
 	.command = cprofile_command,
 	.post = cprofile_post,
+	.inject_views = cprofile_inject_views,
 };

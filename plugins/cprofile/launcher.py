@@ -17,16 +17,24 @@ Usage (by sctprof only):
          [--summary FILE] -- (SCRIPT | -m MODULE | -c CODE) [ARG...]
 """
 
+import importlib.machinery
+import io
 import os
 import signal
 import sys
 import threading
+import types
 
-import cProfile
 import runpy  # imported before profiling starts, so that it does not show as the
-import pkgutil  # program's own work (run_path imports pkgutil lazily)
+              # program's own work (pkgutil too, when run_path needs it: see main())
 
-_MONITORING = sys.version_info >= (3, 12)
+# The profiler itself is shared with `sctprof run --inject` (sctprof_cprofile.py beside
+# this file). Found by this file's own folder: sys.path[0] is not it under -P or -I.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    import sctprof_cprofile
+finally:
+    del sys.path[0]
 
 
 class _Terminated(BaseException):
@@ -56,60 +64,6 @@ def _parse(argv):
     return opts, rest
 
 
-class _Profiles:
-    """One profiler per thread (before 3.12), or one for the interpreter (3.12+)."""
-
-    def __init__(self, all_threads):
-        self.all_threads = all_threads
-        self.lock = threading.Lock()
-        self.profiles = []
-        self.main = cProfile.Profile()
-        self.profiles.append(self.main)
-
-    def _thread_hook(self, frame, event, arg):
-        # Called once in each new thread as its profile function; replace it with a
-        # profiler of that thread's own.
-        sys.setprofile(None)
-        prof = cProfile.Profile()
-        with self.lock:
-            self.profiles.append(prof)
-        prof.enable()
-
-    def start(self):
-        if self.all_threads and not _MONITORING:
-            threading.setprofile(self._thread_hook)
-        self.main.enable()
-
-    def stop(self):
-        threading.setprofile(None)
-        self.main.disable()
-
-    def dump(self, path):
-        import marshal
-        import pstats
-
-        with self.lock:
-            profs = list(self.profiles)
-        stats = None
-        for prof in profs:
-            # snapshot_stats() reads the profiler without disabling it: disable() would
-            # act on the calling thread, not on the thread the profiler belongs to.
-            prof.snapshot_stats()
-            if not prof.stats:
-                continue
-            if stats is None:
-                stats = pstats.Stats(prof)
-            else:
-                stats.add(prof)
-        tmp = "%s.tmp-%d" % (path, os.getpid())
-        with open(tmp, "wb") as f:
-            marshal.dump(stats.stats if stats else {}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        return stats
-
-
 def _set_path0(mode, target):
     """sys.path[0] as plain Python would set it, replacing the launcher's folder."""
     if sys.flags.safe_path:
@@ -137,8 +91,6 @@ def _run(rest):
     elif rest[0] == "-c":
         sys.argv = ["-c"] + rest[2:]
         _set_path0("code", None)
-        import types
-
         main_mod = types.ModuleType("__main__")
         main_mod.__dict__["__builtins__"] = __builtins__
         sys.modules["__main__"] = main_mod
@@ -147,7 +99,36 @@ def _run(rest):
         script = rest[0]
         sys.argv = list(rest)
         _set_path0("script", script)
-        runpy.run_path(script, run_name="__main__")
+        if _plain_source(script):
+            _run_source(script)
+        else:
+            runpy.run_path(script, run_name="__main__")
+
+
+def _plain_source(script):
+    """A source file, run as such; a folder, zip or .pyc goes through runpy.run_path."""
+    return os.path.isfile(script) and not script.endswith((".pyc", ".pyz", ".zip"))
+
+
+def _run_source(script):
+    """A source file as `python script.py` runs it: sys.argv[0] as given, while
+    __main__.__file__ and the code's file name are made absolute by joining the working
+    directory without normalising ("/cwd/./sct.py"). runpy.run_path would put its
+    argument into both."""
+    path = script if os.path.isabs(script) else os.path.join(os.getcwd(), script)
+    with io.open_code(path) as f:
+        code = compile(f.read(), path, "exec", dont_inherit=True)
+    main_mod = types.ModuleType("__main__")
+    main_mod.__dict__.update({
+        "__file__": path,
+        "__cached__": None,
+        "__package__": None,
+        "__spec__": None,
+        "__loader__": importlib.machinery.SourceFileLoader("__main__", path),
+        "__builtins__": __builtins__,
+    })
+    sys.modules["__main__"] = main_mod
+    exec(code, main_mod.__dict__)
 
 
 def _exit_code(code):
@@ -172,13 +153,16 @@ def main():
     output = os.path.abspath(opts["output"])
     summary = os.path.abspath(opts["summary"]) if opts["summary"] else None
     pid = os.getpid()
-    if opts["threads"] == "main" and _MONITORING:
+    if opts["threads"] == "main" and sctprof_cprofile.MONITORING:
         sys.stderr.write("sctprof: warning: from Python 3.12 cProfile observes every "
                          "thread; --threads=main cannot narrow it\n")
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _on_sigterm)
 
-    profiles = _Profiles(opts["threads"] != "main")
+    if rest[0] not in ("-m", "-c") and not _plain_source(rest[0]):
+        import pkgutil  # noqa: F401  runpy.run_path imports it; not the program's work
+
+    profiles = sctprof_cprofile.Profiles(opts["threads"] != "main")
     status, die_of = 0, None
     profiles.start()
     try:
@@ -212,12 +196,7 @@ def main():
     try:
         stats = profiles.dump(output)
         if summary:
-            with open(summary, "w") as f:
-                if stats is not None:
-                    stats.stream = f
-                    stats.sort_stats("cumulative").print_stats(30)
-                else:
-                    f.write("no profile data: the program ran no Python code\n")
+            sctprof_cprofile.write_summary(stats, summary)
     except OSError as e:
         sys.stderr.write("sctprof: cannot write profile %r: %s\n" % (output, e.strerror))
         if status == 0 and die_of is None:

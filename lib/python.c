@@ -9,6 +9,7 @@
 #include "python.h"
 #include "error.h"
 #include "log.h"
+#include "strutil.h"
 #include "target.h"
 
 #include <ctype.h>
@@ -17,7 +18,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -31,19 +31,6 @@
 
 /* -V answers in a few milliseconds; a hung interpreter must not hang `check`. */
 #define VERSION_TIMEOUT_MS 10000
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return n < 0 ? NULL : s;
-}
 
 static bool is_dir(const char *p)
 {
@@ -80,18 +67,6 @@ static char *read_small(const char *path, size_t max)
 	close(fd);
 	buf[len] = '\0';
 	return buf;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
 }
 
 /* An absolute path that keeps symbolic links: a venv's bin/python links to the base
@@ -319,8 +294,8 @@ static int venvcfg_read(const char *path, struct venvcfg *ret)
 		if (!eq)
 			continue;
 		*eq = '\0';
-		key = trim(line);
-		val = trim(eq + 1);
+		key = str_trim(line);
+		val = str_trim(eq + 1);
 		if (!strcmp(key, "home")) {
 			free(c.home);
 			c.home = strdup(val);
@@ -438,7 +413,7 @@ static int version_from_interpreter(const char *interp, struct pyinfo *py)
 	p = strstr(out, "Python ");
 	if (r < 0 || !p || pyver_parse(p + 7, true, &py->ver) < 0 || py->ver.n < 2)
 		return err_set(ENOEXEC, "interpreter '%s': '-V' printed no Python version", interp);
-	p = trim(p + 7);
+	p = str_trim(p + 7);
 	py->version = strndup(p, strcspn(p, " \n"));
 	py->version_source = "interpreter";
 	return py->version ? 0 : -ENOMEM;
@@ -486,7 +461,7 @@ static int pyenv_versions(const char *root, struct strv *out)
 	}
 	if (text) {
 		for (char *l = strtok_r(text, "\n", &save); l && r >= 0; l = strtok_r(NULL, "\n", &save)) {
-			char *v = trim(l);
+			char *v = str_trim(l);
 			if (*v && *v != '#')
 				r = strv_push(out, v);
 		}
@@ -687,9 +662,9 @@ static int read_metadata(const char *entry, char **ret_name, char **ret_version)
 		if (!*l || !strcmp(l, "\r"))
 			break;   /* the headers end at the first empty line */
 		if (!strncasecmp(l, "Name:", 5) && !name)
-			name = strdup(trim(l + 5));
+			name = strdup(str_trim(l + 5));
 		else if (!strncasecmp(l, "Version:", 8) && !version)
-			version = strdup(trim(l + 8));
+			version = strdup(str_trim(l + 8));
 	}
 	free(text);
 	*ret_name = name;
@@ -789,7 +764,7 @@ static int check_python_version_file(struct pyinfo *py)
 			*slash = '\0';
 	}
 	line = strtok_r(text, "\n", &save);
-	line = line ? trim(line) : NULL;
+	line = line ? str_trim(line) : NULL;
 	if (line && pyver_parse(line, true, &want) == 0) {
 		bool same = true;
 		for (int i = 0; i < want.n; i++)
@@ -909,7 +884,7 @@ int python_probe(const char *interpreter, const char *origin, struct pyinfo *ret
 	}
 	if (py.venv && venvcfg_read(cfgpath, &cfg) == 0 && cfg.version &&
 	    pyver_parse(cfg.version, true, &py.ver) == 0 && py.ver.n >= 2) {
-		char *v = trim(cfg.version);
+		char *v = str_trim(cfg.version);
 		py.version = strndup(v, strcspn(v, " "));
 		py.version_source = "pyvenv.cfg";
 		if (!py.version) {
@@ -1079,9 +1054,9 @@ static int locate(const char *python_opt, char *const *argv, int argc, struct py
 	}
 	pv = read_small(".python-version", 4096);
 	if (pv) {
-		char *v = trim(pv);
+		char *v = str_trim(pv);
 		v[strcspn(v, "\n")] = '\0';
-		dir = xasprintf(".venv-sct-%s", trim(v));
+		dir = xasprintf(".venv-sct-%s", str_trim(v));
 		if (!dir) {
 			r = -ENOMEM;
 			goto out;

@@ -53,7 +53,7 @@ int fsync_dir(const char *dir)
 	return r;
 }
 
-static char *dir_of(const char *path)
+char *path_dirname(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -101,7 +101,7 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 		r = err_set(errno, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
 		goto out;
 	}
-	dir = dir_of(path);
+	dir = path_dirname(path);
 	if (dir)
 		(void)fsync_dir(dir);
 out:
@@ -161,6 +161,31 @@ out:
 	return 0;
 }
 
+int read_head(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	char *buf;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return errno ? -errno : -EIO;
+	buf = malloc(max + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (len < max && (n = read(fd, buf + len, max - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	*ret = buf;
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
 int symlink_atomic(const char *target, const char *link)
 {
 	char tmp[PATH_MAX];
@@ -194,4 +219,44 @@ char *path_absolute(const char *path)
 	if (asprintf(&out, "%s/%s", cwd, path) < 0)
 		return NULL;
 	return out;
+}
+
+bool path_is_exec(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+char *path_search(const char *name, bool (*skip_dir)(const char *dir), char **ret_skipped)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	if (ret_skipped)
+		*ret_skipped = NULL;
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path; ; ) {
+		const char *end = strchrnul(p, ':');
+		char dir[PATH_MAX];
+		int n;
+
+		n = snprintf(dir, sizeof(dir), "%.*s", (int)(end - p), p);
+		if (n <= 0)
+			snprintf(dir, sizeof(dir), ".");
+		if (snprintf(buf, sizeof(buf), "%s/%s", dir, name) < (int)sizeof(buf) &&
+		    path_is_exec(buf)) {
+			if (skip_dir && skip_dir(dir)) {
+				if (ret_skipped && !*ret_skipped)
+					*ret_skipped = strdup(buf);
+			} else {
+				return path_absolute(buf);
+			}
+		}
+		if (!*end)
+			break;
+		p = end + 1;
+	}
+	return NULL;
 }

@@ -6,6 +6,7 @@
 #include "error.h"
 #include "log.h"
 #include "redact.h"
+#include "version.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -323,107 +324,18 @@ static void doc_free(struct doc *d)
 		yaml_parser_delete(&d->parser);
 }
 
-/* ---- versions and ranges (docs/matrix.md, "Version ranges") ---- */
+/* ---- versions and ranges (docs/matrix.md, "Version ranges"; lib/version.h) ---- */
 
-/* Up to three numeric parts; returns how many, 0 when v is not a version. */
-static int parse_pyver(const char *v, long out[3])
+/* Whether the range holds for some release of the series; a range that does not parse
+ * holds for none (`matrix validate` says what is wrong with it). */
+static bool range_meets_series(const char *range, const struct pyver *series)
 {
-	int n = 0;
+	struct vrange r, q = vrange_of(series);
 
-	while (n < 3) {
-		char *end;
-		if (!isdigit((unsigned char)*v))
-			return 0;
-		out[n++] = strtol(v, &end, 10);
-		v = end;
-		if (*v != '.')
-			break;
-		v++;
-	}
-	while (isspace((unsigned char)*v))
-		v++;
-	return *v ? 0 : n;
+	return vrange_parse(range, &r, NULL, NULL) == 0 && vrange_meets(&r, &q);
 }
 
-/* Compares py with bound at the bound's precision. */
-static int cmp_prec(const long py[3], const long b[3], int n)
-{
-	for (int i = 0; i < n; i++)
-		if (py[i] != b[i])
-			return py[i] < b[i] ? -1 : 1;
-	return 0;
-}
-
-static bool range_holds(const char *range, const long py[3])
-{
-	char buf[256], *save = NULL;
-	long b[3];
-	int n;
-
-	while (isspace((unsigned char)*range))
-		range++;
-	if (strcmp(range, "*") == 0)
-		return true;
-	if ((n = parse_pyver(range, b)) > 0)
-		return cmp_prec(py, b, n) == 0;
-	snprintf(buf, sizeof(buf), "%s", range);
-	for (char *c = strtok_r(buf, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
-		char op[3] = "";
-		int k = 0, cmp;
-		while (isspace((unsigned char)*c))
-			c++;
-		while (k < 2 && strchr("<>=", *c))
-			op[k++] = *c++;
-		op[k] = '\0';
-		while (isspace((unsigned char)*c))
-			c++;
-		if ((n = parse_pyver(c, b)) == 0)
-			return false;
-		cmp = cmp_prec(py, b, n);
-		if ((!strcmp(op, ">=") && cmp < 0) || (!strcmp(op, ">") && cmp <= 0) ||
-		    (!strcmp(op, "<=") && cmp > 0) || (!strcmp(op, "<") && cmp >= 0) ||
-		    (!strcmp(op, "==") && cmp != 0) || !op[0])
-			return false;
-	}
-	return true;
-}
-
-/* Whether the range holds for some release of the X.Y series. */
-static bool range_meets_series(const char *range, long major, long minor)
-{
-	for (long patch = 0; patch <= 40; patch++) {
-		long py[3] = { major, minor, patch };
-		if (range_holds(range, py))
-			return true;
-	}
-	return false;
-}
-
-/* PEP 440 release numbers, enough for ordering releases: numeric parts, then a
- * pre-release (a, b, rc, dev) before the release. */
-static int cmp_toolver(const char *a, const char *b)
-{
-	while (*a || *b) {
-		long x = 0, y = 0;
-		bool da = isdigit((unsigned char)*a), db = isdigit((unsigned char)*b);
-		if (!da && !db)
-			break;
-		if (da)
-			x = strtol(a, (char **)&a, 10);
-		if (db)
-			y = strtol(b, (char **)&b, 10);
-		if (x != y)
-			return x < y ? -1 : 1;
-		if (*a == '.')
-			a++;
-		if (*b == '.')
-			b++;
-	}
-	if (!*a != !*b)
-		return *a ? -1 : 1;     /* "1.0rc1" < "1.0" */
-	return strcmp(a, b) < 0 ? -1 : strcmp(a, b) > 0;
-}
-
+/* A final release as PyPI spells it: release numbers only ("2.1.0"). */
 static bool is_final_release(const char *v)
 {
 	for (; *v; v++)
@@ -660,7 +572,7 @@ static const char *first_release_after(const struct pypi *p, const char *when, c
 		const char *t = release_time(files);
 		if (!t || !is_final_release(v) || strncmp(t, when, 19) <= 0)
 			continue;
-		if (!best || cmp_toolver(v, best) < 0) {
+		if (!best || toolver_cmp_str(v, best, NULL) < 0) {
 			best = v;
 			best_t = t;
 		}
@@ -777,17 +689,19 @@ static int check_classifiers(struct doc *d, struct refresh_report *rep, const st
 	size_t i;
 	int r = 0;
 
-	for (long ma = 2; ma <= 3; ma++)
-		for (long mi = 0; mi <= 40; mi++)
+	for (int ma = 2; ma <= 3; ma++)
+		for (int mi = 0; mi <= 40; mi++) {
+			struct pyver sv = { { ma, mi, 0 }, 2 };
 			for (size_t k = 0; k < t->n_rows; k++) {
 				const struct row *row = &t->rows[k];
 				if (row->range.value && row->status.value &&
 				    strcmp(row->status.value, "unsupported") != 0 &&
-				    range_meets_series(row->range.value, ma, mi)) {
+				    range_meets_series(row->range.value, &sv)) {
 					top_major = ma;
 					top_minor = mi;
 				}
 			}
+		}
 	json_array_foreach(cls, i, c) {
 		const char *s = json_string_value(c);
 		long ma, mi;
@@ -795,6 +709,7 @@ static int check_classifiers(struct doc *d, struct refresh_report *rep, const st
 		bool any = false;
 		char series[32], note[256];
 		struct refresh_item *it;
+		struct pyver sv;
 
 		if (!s || sscanf(s, "Programming Language :: Python :: %ld.%ld%n", &ma, &mi, &end) != 2 ||
 		    s[end])
@@ -802,11 +717,14 @@ static int check_classifiers(struct doc *d, struct refresh_report *rep, const st
 		if (ma < top_major || (ma == top_major && mi <= top_minor))
 			continue;
 		snprintf(series, sizeof(series), "%ld.%ld", ma, mi);
+		/* Trove classifiers name real series; anything else is no version to compare. */
+		if (pyver_parse(series, false, &sv) < 0)
+			continue;
 		snprintf(note, sizeof(note), "%s %s lists Python %s on PyPI; not yet tried with sctprof",
 			 t->pypi.value, p->version, series);
 		for (size_t k = 0; k < t->n_rows; k++) {
 			const struct row *row = &t->rows[k];
-			if (!row->range.value || !range_meets_series(row->range.value, ma, mi))
+			if (!row->range.value || !range_meets_series(row->range.value, &sv))
 				continue;
 			any = true;
 			if (!row->status.value || strcmp(row->status.value, "unsupported") != 0)
@@ -861,10 +779,10 @@ static int check_release(struct refresh_report *rep, const struct tool *t, const
 
 	for (size_t k = 0; k < t->n_rows; k++) {
 		const char *m = t->rows[k].min_version.value;
-		if (m && (!top || cmp_toolver(m, top) > 0))
+		if (m && (!top || toolver_cmp_str(m, top, NULL) > 0))
 			top = m;
 	}
-	if (!top || cmp_toolver(p->version, top) <= 0)
+	if (!top || toolver_cmp_str(p->version, top, NULL) <= 0)
 		return 0;
 	it = new_item(rep, t->name, t->pypi.line, t->pypi.column,
 		      "%s %s is out (%.10s%s%s), newer than every min-version in the matrix (%s)",
@@ -1005,12 +923,14 @@ int refresh_scan(const char *name, const char *text, size_t len)
 	if (r == 0)
 		r = parse_doc(&d);
 	if (r == 0) {
+		struct pyver sv = { { 3, 14, 0 }, 2 };
+
 		r = (int)d.n_tools;
 		/* Exercise what refresh does with each row's range. */
 		for (size_t i = 0; i < d.n_tools; i++)
 			for (size_t k = 0; k < d.tools[i].n_rows; k++)
 				if (d.tools[i].rows[k].range.value)
-					(void)range_meets_series(d.tools[i].rows[k].range.value, 3, 14);
+					(void)range_meets_series(d.tools[i].rows[k].range.value, &sv);
 	}
 	doc_free(&d);
 	return r;

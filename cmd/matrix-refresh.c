@@ -111,16 +111,16 @@ int cmd_matrix_refresh(int argc, char **argv)
 			log_error("matrix refresh: %s", err_msg_for(r));
 		return code;
 	}
-	for (size_t i = 0; i < rep.n_warnings; i++)
-		log_warn("%s", rep.warnings[i]);
+	for (size_t i = 0; i < rep.warnings.n; i++)
+		log_warn("%s", rep.warnings.v[i]);
 	for (size_t i = 0; i < rep.n; i++) {
 		const struct refresh_item *it = &rep.items[i];
 		if (it->line)
 			printf("%s:%d:%d: %s: %s\n", matrix, it->line, it->column, it->tool, it->what);
 		else
 			printf("%s: %s: %s\n", matrix, it->tool, it->what);
-		for (size_t j = 0; it->changes && it->changes[j]; j++)
-			printf("    %s\n", it->changes[j]);
+		for (size_t j = 0; j < it->changes.n; j++)
+			printf("    %s\n", it->changes.v[j]);
 		edits += it->n_edits;
 	}
 	if (!edits) {

@@ -346,32 +346,6 @@ static bool is_final_release(const char *v)
 
 /* ---- items and edits ---- */
 
-static int strv_add(char ***v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int strv_add(char ***v, const char *fmt, ...)
-{
-	size_t n = 0;
-	char **nv, *s;
-	va_list ap;
-	int r;
-
-	while (*v && (*v)[n])
-		n++;
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	nv = realloc(*v, (n + 2) * sizeof(*nv));
-	if (!nv) {
-		free(s);
-		return -ENOMEM;
-	}
-	nv[n] = s;
-	nv[n + 1] = NULL;
-	*v = nv;
-	return 0;
-}
-
 static struct refresh_item *new_item(struct refresh_report *rep, const char *tool, int line,
 				     int column, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -457,7 +431,7 @@ static int set_key(const struct doc *d, struct refresh_item *it, const struct ro
 	if (s->value) {
 		r = add_edit(it, s->start, s->end, value);
 		if (r == 0)
-			r = strv_add(&it->changes, "%s: %s -> %s", key, s->value, shown);
+			r = strv_pushf(&it->changes, "%s: %s -> %s", key, s->value, shown);
 		return r;
 	}
 	if (asprintf(&line, "%s%*s%s: %s\n", d->len && d->text[d->len - 1] != '\n' &&
@@ -467,7 +441,7 @@ static int set_key(const struct doc *d, struct refresh_item *it, const struct ro
 	r = add_edit(it, after_line(d, row->last_end), after_line(d, row->last_end), line);
 	free(line);
 	if (r == 0)
-		r = strv_add(&it->changes, "%s: (none) -> %s", key, shown);
+		r = strv_pushf(&it->changes, "%s: (none) -> %s", key, shown);
 	return r;
 }
 
@@ -597,25 +571,6 @@ static int issue_api_url(const char *base, const char *url, char **ret)
 	return 0;
 }
 
-static int warn(struct refresh_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int warn(struct refresh_report *rep, const char *fmt, ...)
-{
-	char **w = realloc(rep->warnings, (rep->n_warnings + 1) * sizeof(*w));
-	va_list ap;
-	int r;
-
-	if (!w)
-		return -ENOMEM;
-	rep->warnings = w;
-	va_start(ap, fmt);
-	r = vasprintf(&w[rep->n_warnings], fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	rep->n_warnings++;
-	return 0;
-}
-
 static int check_issue(struct doc *d, struct refresh_report *rep, const struct refresh_opts *o,
 		       const struct tool *t, const struct row *row, const struct pypi *p)
 {
@@ -628,16 +583,19 @@ static int check_issue(struct doc *d, struct refresh_report *rep, const struct r
 
 	r = issue_api_url(o->github_url, row->issue.value, &api);
 	if (r == -EINVAL)
-		return warn(rep, "%s:%d:%d: %s: '%s' is not a GitHub issue or pull request URL",
-			    d->path, row->issue.line, row->issue.column, t->name, row->issue.value);
+		return strv_pushf(&rep->warnings,
+				  "%s:%d:%d: %s: '%s' is not a GitHub issue or pull request URL",
+				  d->path, row->issue.line, row->issue.column, t->name,
+				  row->issue.value);
 	if (r < 0)
 		return r;
 	r = get_json(api, o, true, &j, &status);
 	if (r < 0)
 		goto out;
 	if (!j) {
-		r = warn(rep, "%s:%d:%d: %s: GitHub has no issue '%s' (HTTP %ld)", d->path,
-			 row->issue.line, row->issue.column, t->name, row->issue.value, status);
+		r = strv_pushf(&rep->warnings, "%s:%d:%d: %s: GitHub has no issue '%s' (HTTP %ld)",
+			       d->path, row->issue.line, row->issue.column, t->name, row->issue.value,
+			       status);
 		goto out;
 	}
 	state = json_string_value(json_object_get(j, "state"));
@@ -763,8 +721,8 @@ static int check_classifiers(struct doc *d, struct refresh_report *rep, const st
 			r = add_edit(it, at, at, text);
 			free(text);
 			if (r == 0)
-				r = strv_add(&it->changes, "new row: range \"%s\", status untested, "
-					     "min-version %s", series, p->version);
+				r = strv_pushf(&it->changes, "new row: range \"%s\", status untested, "
+					       "min-version %s", series, p->version);
 			if (r < 0)
 				return r;
 		}
@@ -811,8 +769,9 @@ static int check_tool(struct doc *d, struct refresh_report *rep, const struct re
 		if (r < 0)
 			goto out;
 		if (!p.root) {
-			r = warn(rep, "%s:%d:%d: %s: PyPI has no project '%s' (HTTP %ld)", d->path,
-				 t->pypi.line, t->pypi.column, t->name, t->pypi.value, status);
+			r = strv_pushf(&rep->warnings, "%s:%d:%d: %s: PyPI has no project '%s' (HTTP %ld)",
+				       d->path, t->pypi.line, t->pypi.column, t->name, t->pypi.value,
+				       status);
 			if (r < 0)
 				goto out;
 		} else {
@@ -1035,17 +994,13 @@ void refresh_report_free(struct refresh_report *r)
 		struct refresh_item *it = &r->items[i];
 		free(it->tool);
 		free(it->what);
-		for (size_t j = 0; it->changes && it->changes[j]; j++)
-			free(it->changes[j]);
-		free(it->changes);
+		strv_free(&it->changes);
 		for (size_t j = 0; j < it->n_edits; j++)
 			free(it->edits[j].text);
 		free(it->edits);
 	}
 	free(r->items);
-	for (size_t i = 0; i < r->n_warnings; i++)
-		free(r->warnings[i]);
-	free(r->warnings);
+	strv_free(&r->warnings);
 	free(r->text);
 	memset(r, 0, sizeof(*r));
 }

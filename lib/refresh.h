@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "http.h"
+#include "strv.h"
 
 struct refresh_opts {
 	const char *pypi_url;           /* default https://pypi.org */
@@ -37,7 +38,7 @@ struct refresh_item {
 	int line;                       /* 1-based place in the matrix it is about, 0 if none */
 	int column;
 	char *what;                     /* one line: what changed out there */
-	char **changes;                 /* lines "status: untested -> supported", NULL-terminated */
+	struct strv changes;            /* lines "status: untested -> supported" */
 	struct refresh_edit *edits;
 	size_t n_edits;
 };
@@ -45,8 +46,7 @@ struct refresh_item {
 struct refresh_report {
 	struct refresh_item *items;
 	size_t n;
-	char **warnings;                /* per-tool troubles that did not stop the refresh */
-	size_t n_warnings;
+	struct strv warnings;           /* per-tool troubles that did not stop the refresh */
 	char *text;                     /* the matrix as read */
 	size_t len;
 };

@@ -5,6 +5,7 @@
 #include "refresh.h"
 #include "error.h"
 #include "log.h"
+#include "matrix.h"
 #include "redact.h"
 #include "version.h"
 
@@ -799,44 +800,6 @@ out:
 	return r;
 }
 
-static int read_all(const char *path, char **ret, size_t *ret_len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int r = 0;
-
-	if (!f)
-		return err_set(errno, "matrix '%s': %s", path, strerror(errno));
-	for (;;) {
-		size_t n;
-		if (len + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = (cap + 4096) * 2);
-			if (!nb) {
-				r = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		r = err_set(EIO, "matrix '%s': read error", path);
-		goto out;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	buf = NULL;
-out:
-	free(buf);
-	fclose(f);
-	return r;
-}
-
 int refresh_matrix(const char *path, const struct refresh_opts *o, struct refresh_report *ret)
 {
 	struct refresh_report rep = { 0 };
@@ -849,7 +812,7 @@ int refresh_matrix(const char *path, const struct refresh_opts *o, struct refres
 		return r;
 	if (o->github_token && redact_add(o->github_token) < 0)
 		return -ENOMEM;
-	r = read_all(path, &text, &rep.len);
+	r = matrix_read(path, &text, &rep.len);
 	if (r < 0)
 		return r;
 	rep.text = text;

@@ -4,6 +4,7 @@
 #include "cmd.h"
 #include "error.h"
 #include "exitcode.h"
+#include "fsutil.h"
 #include "log.h"
 #include "paths.h"
 #include "refresh.h"
@@ -137,7 +138,7 @@ int cmd_matrix_refresh(int argc, char **argv)
 		status = log_fail(-ENOMEM, EXIT_SOFTWARE);
 		goto out;
 	}
-	r = refresh_write(matrix, text);
+	r = write_file_atomic(matrix, text, strlen(text));
 	if (r < 0) {
 		status = log_fail(r, status_for(r));
 		goto out;

@@ -69,6 +69,7 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 	char tmp[PATH_MAX];
 	const char *p = data;
 	char *dir = NULL;
+	struct stat st;
 	int fd, r = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid()) >= (int)sizeof(tmp))
@@ -76,6 +77,9 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return err_set(errno, "cannot write '%s': %s", path, strerror(errno));
+	/* A matrix or cache file the user made private stays private once rewritten. */
+	if (stat(path, &st) == 0)
+		(void)fchmod(fd, st.st_mode & 07777);
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0) {

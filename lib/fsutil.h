@@ -8,7 +8,8 @@
 /* mkdir -p, mode 0755. */
 int mkdir_p(const char *path);
 /* Writes data to path atomically: a temporary name in the same folder, fsync, rename,
- * fsync of the folder. On failure the temporary file is removed and path untouched. */
+ * fsync of the folder. A file replaced keeps its permission bits; a new one is 0644
+ * (less the umask). On failure the temporary file is removed and path untouched. */
 int write_file_atomic(const char *path, const void *data, size_t len);
 /* fsync of a directory, so that a rename in it is durable. */
 int fsync_dir(const char *dir);

@@ -11,14 +11,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml.h>
 
 #define API_MAX (32 * 1024 * 1024)      /* PyPI's JSON for a project with many releases */
@@ -905,48 +902,6 @@ char *refresh_apply(const struct refresh_report *r)
 	out[len] = '\0';
 	free(all);
 	return out;
-}
-
-int refresh_write(const char *path, const char *text)
-{
-	char *tmp = NULL;
-	struct stat st;
-	size_t len = strlen(text), done = 0;
-	int fd = -1, r = 0;
-
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		r = err_set(errno, "'%s': %s", path, strerror(errno));
-		goto out;
-	}
-	fchmod(fd, stat(path, &st) == 0 ? st.st_mode & 07777 : 0644);
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = err_set(errno, "'%s': write failed: %s", path, strerror(errno));
-			goto out;
-		}
-		done += (size_t)n;
-	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
-		r = err_set(errno, "'%s': write failed: %s", path, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0)
-		r = err_set(errno, "'%s': %s", path, strerror(errno));
-out:
-	if (fd >= 0)
-		close(fd);
-	if (r < 0)
-		unlink(tmp);
-	free(tmp);
-	return r;
 }
 
 void refresh_report_free(struct refresh_report *r)

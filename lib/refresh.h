@@ -12,7 +12,8 @@
  *   - a release newer than every min-version of the tool: reported, not edited.
  *
  * Edits replace or insert text at the places libyaml's marks point to, so comments,
- * order and formatting of everything else stay as they were. */
+ * order and formatting of everything else stay as they were; write_file_atomic()
+ * (fsutil.h) puts the result in place of the file, keeping its mode. */
 #pragma once
 
 #include <stdbool.h>
@@ -62,8 +63,5 @@ int refresh_scan(const char *name, const char *text, size_t len);
 
 /* The matrix text with every item's edits applied (allocated). */
 char *refresh_apply(const struct refresh_report *r);
-
-/* Writes text to path atomically (temporary file, fsync, rename), keeping its mode. */
-int refresh_write(const char *path, const char *text);
 
 void refresh_report_free(struct refresh_report *r);

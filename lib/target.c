@@ -327,6 +327,13 @@ int target_python_argv(const struct target *t, struct strv *out)
 	if ((r = strv_push(out, t->python)) < 0 ||
 	    (r = strv_extend(out, t->interp_opts.v, t->interp_opts.n)) < 0)
 		return r;
+	return target_program_argv(t, out);
+}
+
+int target_program_argv(const struct target *t, struct strv *out)
+{
+	int r;
+
 	if (t->mode == TARGET_MODULE && (r = strv_push(out, "-m")) < 0)
 		return r;
 	if (t->mode == TARGET_CODE && (r = strv_push(out, "-c")) < 0)

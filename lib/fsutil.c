@@ -1,4 +1,4 @@
-/* File-system helpers: durable writes and renames. */
+/* File-system helpers (fsutil.h): durable writes and renames, reads, path names and PATH. */
 #include "fsutil.h"
 #include "error.h"
 

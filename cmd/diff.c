@@ -143,7 +143,7 @@ static int diff_main(int argc, char **argv)
 		goto out;
 	}
 	for (int i = 0; i < 2; i++)
-		if ((r = run_data_parse(in[i], &d[i])) < 0) {
+		if ((r = run_data_parse_flags(in[i], PSTATS_NO_CALLERS, &d[i])) < 0) {
 			code = input_failure(r);
 			goto out;
 		}

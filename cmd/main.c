@@ -66,13 +66,14 @@ int cmd_help(const struct cmd *c)
 
 int cmd_usage_error(const struct cmd *c, const char *fmt, ...)
 {
+	char buf[1024];
 	va_list ap;
 
-	fprintf(stderr, "sctprof: %s: ", c->name);
+	/* Through log_error(), which redacts: the bad option may be "--token=...". */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see 'sctprof %s --help')\n", c->name);
+	log_error("%s: %s (see 'sctprof %s --help')", c->name, buf, c->name);
 	return EXIT_USAGE;
 }
 

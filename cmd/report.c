@@ -129,7 +129,8 @@ static int report_main(int argc, char **argv)
 		code = log_fail(r, EXIT_NOPERM);
 		goto out;
 	}
-	if ((r = run_data_parse(in, &d)) < 0) {
+	/* only the picture follows the call graph */
+	if ((r = run_data_parse_flags(in, o.format == FMT_SVG ? 0 : PSTATS_NO_CALLERS, &d)) < 0) {
 		code = input_failure(r);
 		goto out;
 	}

@@ -5,6 +5,7 @@
 #include "exitcode.h"
 #include "inject.h"
 #include "log.h"
+#include "progress.h"
 #include "runner.h"
 #include "strv.h"
 #include "upload-bundle.h"
@@ -37,7 +38,10 @@ static const char usage[] =
 	"      --tool-arg ARG     pass ARG to the tool (repeatable)\n"
 	"      --timeout D        stop the test after D (45s, 90m, 2h30m); exit 124\n"
 	"      --grace D          after SIGINT, wait D before SIGTERM (default 30s)\n"
+	"      --kill-after D     after SIGTERM, wait D before SIGKILL (default 5s)\n"
 	"      --post-timeout D   bound each post-processing step (default 10m)\n"
+	"      --progress WHEN    auto (default: a live line on a terminal), always, never\n"
+	"                         (plain lines: one per phase, one a minute)\n"
 	"      --upload URL       send the bundle to URL afterwards (s3://BUCKET/PREFIX/ or an\n"
 	"                         http(s) PUT URL; see 'sctprof upload --help')\n"
 	"      --upload-endpoint URL  S3-compatible store for --upload (default $AWS_ENDPOINT_URL)\n"
@@ -59,7 +63,10 @@ static const char usage[] =
 	"\n"
 	"A stop (SIGINT, SIGTERM, SIGHUP, SIGQUIT to sctprof, or --timeout) sends SIGINT to the\n"
 	"test's process group so the profiler writes its output, then SIGTERM after the grace,\n"
-	"then SIGKILL 5 s later; the profile and bundle are still written.\n"
+	"then SIGKILL after --kill-after; the profile and bundle are still written, and sctprof\n"
+	"exits 128+N for signal N (124 for --timeout). A second stop signal skips the grace; a\n"
+	"third also skips post-processing and bundling, keeping the raw files\n"
+	"(docs/supervision.md).\n"
 	"\n"
 	"With --upload, a failed upload is reported and, when the test itself passed, gives\n"
 	"sctprof's exit status (75 unreachable, 76 refused); a failing test's status wins.\n"
@@ -75,7 +82,7 @@ enum {
 	OPT_FORMAT = 256, OPT_NO_ARCHIVE, OPT_PYTHON, OPT_THREADS, OPT_TOOL, OPT_TOOL_ARG,
 	OPT_TIMEOUT, OPT_GRACE, OPT_POST_TIMEOUT, OPT_SUBPROCESSES, OPT_FORCE, OPT_MATRIX,
 	OPT_UPLOAD, OPT_UPLOAD_ENDPOINT, OPT_UPLOAD_CACERT,
-	OPT_INJECT, OPT_INJECT_MATCH, OPT_BEST_EFFORT,
+	OPT_INJECT, OPT_INJECT_MATCH, OPT_BEST_EFFORT, OPT_KILL_AFTER, OPT_PROGRESS,
 };
 
 static const struct option options[] = {
@@ -93,6 +100,8 @@ static const struct option options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "post-timeout", required_argument, NULL, OPT_POST_TIMEOUT },
+	{ "kill-after", required_argument, NULL, OPT_KILL_AFTER },
+	{ "progress", required_argument, NULL, OPT_PROGRESS },
 	{ "upload", required_argument, NULL, OPT_UPLOAD },
 	{ "upload-endpoint", required_argument, NULL, OPT_UPLOAD_ENDPOINT },
 	{ "upload-cacert", required_argument, NULL, OPT_UPLOAD_CACERT },
@@ -129,12 +138,13 @@ static int run_main(int argc, char **argv)
 	const char *env_out = getenv("SCTPROF_OUTPUT_DIR");
 	struct upload_opts uo = { 0 };
 	const char *upload_url = NULL;
-	int c, r, code;
+	enum progress_mode progress = PROGRESS_AUTO;
+	int c, r, code = 0;
 
 	o.output_dir = env_out && *env_out ? env_out : "sct-profiles";
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+p:o:h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:p:o:h", options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o.kind = optarg;
@@ -143,8 +153,10 @@ static int run_main(int argc, char **argv)
 			o.output_dir = optarg;
 			break;
 		case OPT_FORMAT:
-			if (bundle_format_parse(optarg, &o.format) < 0)
-				return cmd_usage_error(self, "unknown --format '%s' (tar.zst, tar.gz, zip)", optarg);
+			if (bundle_format_parse(optarg, &o.format) < 0) {
+				code = cmd_usage_error(self, "unknown --format '%s' (tar.zst, tar.gz, zip)", optarg);
+				goto out;
+			}
 			break;
 		case OPT_NO_ARCHIVE:
 			o.no_archive = true;
@@ -153,16 +165,20 @@ static int run_main(int argc, char **argv)
 			o.python = optarg;
 			break;
 		case OPT_THREADS:
-			if (strcmp(optarg, "all") && strcmp(optarg, "main"))
-				return cmd_usage_error(self, "--threads takes 'all' or 'main', not '%s'", optarg);
+			if (strcmp(optarg, "all") && strcmp(optarg, "main")) {
+				code = cmd_usage_error(self, "--threads takes 'all' or 'main', not '%s'", optarg);
+				goto out;
+			}
 			o.all_threads = !strcmp(optarg, "all");
 			break;
 		case OPT_TOOL:
 			o.tool = optarg;
 			break;
 		case OPT_TOOL_ARG:
-			if (strv_push(&tool_args, optarg) < 0)
-				return EXIT_SOFTWARE;
+			if (strv_push(&tool_args, optarg) < 0) {
+				code = EXIT_SOFTWARE;
+				goto out;
+			}
 			break;
 		case OPT_SUBPROCESSES:
 			o.subprocesses = true;
@@ -171,8 +187,10 @@ static int run_main(int argc, char **argv)
 			o.inject = true;
 			break;
 		case OPT_INJECT_MATCH:
-			if (strv_push(&matches, optarg) < 0)
-				return EXIT_SOFTWARE;
+			if (strv_push(&matches, optarg) < 0) {
+				code = EXIT_SOFTWARE;
+				goto out;
+			}
 			break;
 		case OPT_BEST_EFFORT:
 			best_effort = true;
@@ -185,18 +203,29 @@ static int run_main(int argc, char **argv)
 			break;
 		case OPT_TIMEOUT:
 		case OPT_GRACE:
+		case OPT_KILL_AFTER:
 		case OPT_POST_TIMEOUT: {
 			double d;
-			if (duration_parse(optarg, &d) < 0)
-				return cmd_usage_error(self, "%s", err_msg_for(-EINVAL));
+			if (duration_parse(optarg, &d) < 0) {
+				code = cmd_usage_error(self, "%s", err_msg_for(-EINVAL));
+				goto out;
+			}
 			if (c == OPT_TIMEOUT)
 				o.timeout = d;
 			else if (c == OPT_GRACE)
 				o.grace = d;
+			else if (c == OPT_KILL_AFTER)
+				o.kill_after = d;
 			else
 				o.post_timeout = d;
 			break;
 		}
+		case OPT_PROGRESS:
+			if (progress_mode_parse(optarg, &progress) < 0) {
+				code = cmd_usage_error(self, "%s", err_msg_for(-EINVAL));
+				goto out;
+			}
+			break;
 		case OPT_UPLOAD:
 			upload_url = optarg;
 			break;
@@ -207,54 +236,49 @@ static int run_main(int argc, char **argv)
 			uo.tls.cacert = optarg;
 			break;
 		case 'h':
-			strv_free(&tool_args);
-			strv_free(&matches);
-			return cmd_help(self);
+			code = cmd_help(self);
+			goto out;
 		case ':':
-			return cmd_usage_error(self, "option '%s' needs a value", argv[optind - 1]);
+			code = cmd_usage_error(self, "option '%s' needs a value", argv[optind - 1]);
+			goto out;
 		default:
-			return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			code = cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			goto out;
 		}
 	}
 	/* The kind is checked against the matrix's kinds by the runner. */
 	if (upload_url && o.no_archive) {
-		strv_free(&tool_args);
-		strv_free(&matches);
-		return cmd_usage_error(self, "--upload needs a bundle: drop --no-archive");
+		code = cmd_usage_error(self, "--upload needs a bundle: drop --no-archive");
+		goto out;
 	}
 	if (optind > argc || strcmp(argv[optind - 1], "--") != 0) {
-		strv_free(&tool_args);
-		strv_free(&matches);
-		return cmd_usage_error(self, optind < argc ? "put '--' before the command ('%s')"
+		code = cmd_usage_error(self, optind < argc ? "put '--' before the command ('%s')"
 				       : "no command given%s", optind < argc ? argv[optind] : "");
+		goto out;
 	}
 	if (optind >= argc) {
-		strv_free(&tool_args);
-		strv_free(&matches);
-		return cmd_usage_error(self, "no command after '--'");
+		code = cmd_usage_error(self, "no command after '--'");
+		goto out;
 	}
 	o.command = argv + optind;
 	o.n_command = argc - optind;
 	o.tool_args = strv_argv(&tool_args);
 	o.n_tool_args = tool_args.n;
 	if (matches.n > 0 && !o.inject) {
-		strv_free(&tool_args);
-		strv_free(&matches);
-		return cmd_usage_error(self, "--inject-match needs --inject");
+		code = cmd_usage_error(self, "--inject-match needs --inject");
+		goto out;
 	}
 	if (o.inject && (o.python || o.tool)) {
-		strv_free(&tool_args);
-		strv_free(&matches);
-		return cmd_usage_error(self, "%s cannot be used with --inject: each process is "
+		code = cmd_usage_error(self, "%s cannot be used with --inject: each process is "
 				       "profiled in its own interpreter", o.python ? "--python" : "--tool");
+		goto out;
 	}
 	if (o.inject && getenv("SCTPROF_ACTIVE") && *getenv("SCTPROF_ACTIVE")) {
 		/* One bundle per run: the outer run's hook already covers this command. */
 		log_warn("already inside the profiled run '%s': running the command as it is",
 			 getenv("SCTPROF_ACTIVE"));
-		strv_free(&tool_args);
-		strv_free(&matches);
-		return exec_command(o.command);
+		code = exec_command(o.command);
+		goto out;
 	}
 	if (matches.n > 0) {
 		/* Repeated --inject-match values join into one comma-separated list. */
@@ -264,29 +288,28 @@ static int run_main(int argc, char **argv)
 		for (size_t i = 0; f && i < matches.n; i++)
 			fprintf(f, "%s%s", i ? "," : "", matches.v[i]);
 		if (!f || fclose(f) != 0 || strv_consume(&matches, joined) < 0) {
-			strv_free(&tool_args);
-			strv_free(&matches);
-			return EXIT_SOFTWARE;
+			code = EXIT_SOFTWARE;
+			goto out;
 		}
 		o.inject_match = matches.v[matches.n - 1];
 	}
 
+	progress_setup(STDERR_FILENO, log_get_level() == LOG_QUIET ? PROGRESS_OFF : progress);
 	r = runner_run(&o, &res, &code);
 	if (r < 0 && best_effort && !res.started) {
 		log_warn("%s; running the command unprofiled", err_msg_for(r));
-		run_result_free(&res);
-		strv_free(&tool_args);
-		strv_free(&matches);
-		return exec_command(o.command);
+		code = exec_command(o.command);
+		goto out;
 	}
-	if (r < 0)
+	/* One line either way: what failed and where the raw files are. */
+	if (r < 0 && res.run_dir)
+		log_error("%s; raw profile kept in %s/", err_msg_for(r), res.run_dir);
+	else if (r < 0)
 		log_error("%s", err_msg_for(r));
-	if (res.bundle)
+	else if (res.bundle)
 		log_info("profile: %s", res.bundle);
-	else if (res.run_dir && r == 0)
-		log_info("profile: %s/", res.run_dir);
 	else if (res.run_dir)
-		log_info("raw profile kept in %s/", res.run_dir);
+		log_info("profile: %s/", res.run_dir);
 	if (upload_url && res.bundle) {
 		int u = cmd_upload_bundle(res.bundle, upload_url, &uo, false);
 		if (u && code == 0)
@@ -294,6 +317,7 @@ static int run_main(int argc, char **argv)
 	} else if (upload_url) {
 		log_warn("no bundle to upload");
 	}
+out:
 	run_result_free(&res);
 	strv_free(&tool_args);
 	strv_free(&matches);

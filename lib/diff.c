@@ -1,6 +1,8 @@
 /* Comparing two runs (diff.h). Each side becomes a list of (normalised key, value)
- * entries; equal keys on one side are summed (two folders that normalise alike),
- * then the sides are joined on the key, then the fallbacks of diff.h pair what is left. */
+ * entries in a hash table; equal keys on one side are summed (two folders that
+ * normalise alike), then the sides are joined on the key, then the fallbacks of diff.h
+ * pair what is left, looking candidates up by their group rather than trying pairs.
+ * Each file name is normalised once, not once per function. */
 #include "diff.h"
 
 #include <errno.h>
@@ -9,22 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bigmem.h"
 #include "error.h"
-
-struct entry {
-	char *key;           /* normalised label: the join key */
-	char *file;          /* normalised file */
-	char *name;
-	int64_t line;
-	double value;
-	bool matched;
-};
-
-struct side {
-	struct entry *e;
-	size_t n, cap;
-	double total;
-};
 
 int diff_metric_parse(const char *s, enum diff_metric *ret)
 {
@@ -147,136 +135,509 @@ void diff_normalise(const char *file, const char *root, char *buf, size_t size)
 		snprintf(buf, size, "%s", file);
 }
 
-/* The longest folder shared by every absolute path the other rules leave. */
+/* The longest folder shared by every absolute path the other rules leave: fed one path
+ * at a time, in the profile's order. */
+struct root_acc {
+	char *root;
+	size_t size, len;
+	bool any;
+};
+
+static void root_init(struct root_acc *a, char *root, size_t size)
+{
+	*a = (struct root_acc){ .root = root, .size = size };
+	root[0] = '\0';
+}
+
+/* f is a path root_applies() to, flen its length. */
+static void root_add(struct root_acc *a, const char *f, size_t flen)
+{
+	size_t j = 0;
+
+	if (!a->any) {
+		const char *slash = strrchr(f, '/');
+		a->len = (size_t)(slash - f);
+		if (a->len >= a->size)
+			a->len = a->size - 1;
+		memcpy(a->root, f, a->len);
+		a->root[a->len] = '\0';
+		a->any = true;
+		return;
+	}
+	/* the usual case: f is inside the root as it stands */
+	if (flen >= a->len && !memcmp(f, a->root, a->len) && (f[a->len] == '/' || f[a->len] == '\0'))
+		return;
+	while (j < a->len && f[j] == a->root[j])
+		j++;
+	if (j < a->len || (f[j] != '/' && f[j] != '\0')) {
+		/* cut back to a folder boundary */
+		while (j > 0 && a->root[j] != '/')
+			j--;
+		a->len = j;
+		a->root[a->len] = '\0';
+	}
+}
+
 static void common_root(const char *const *files, size_t n, char *root, size_t size)
 {
-	bool any = false;
-	size_t len = 0;
+	struct root_acc a;
 
-	root[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		const char *f = files[i];
-		if (!root_applies(f))
-			continue;
-		if (!any) {
-			const char *slash = strrchr(f, '/');
-			len = (size_t)(slash - f);
-			if (len >= size)
-				len = size - 1;
-			memcpy(root, f, len);
-			root[len] = '\0';
-			any = true;
-			continue;
-		}
-		{
-			size_t j = 0;
-			while (j < len && f[j] == root[j])
-				j++;
-			if (j < len || (f[j] != '/' && f[j] != '\0')) {
-				/* cut back to a folder boundary */
-				while (j > 0 && root[j] != '/')
-					j--;
-				len = j;
-				root[len] = '\0';
-			}
-		}
-	}
+	root_init(&a, root, size);
+	for (size_t i = 0; i < n; i++)
+		if (root_applies(files[i]))
+			root_add(&a, files[i], strlen(files[i]));
 }
 
 /* ---- entries ---- */
 
-static int side_add(struct side *s, const char *key, const char *file, const char *name,
-		    int64_t line, double value)
-{
-	struct entry *e;
+/* The strings of one comparison -- keys, normalised files -- in large chunks; the rows'
+ * keys stay in it, so the result owns it. */
+struct diff_strings {
+	struct str_chunk *chunks;
+};
 
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct entry *p = realloc(s->e, cap * sizeof(*p));
+struct str_chunk {
+	struct str_chunk *next;
+	size_t used, cap;
+	char data[];
+};
+
+static void strings_free(struct diff_strings *a)
+{
+	struct str_chunk *c, *n;
+
+	if (!a)
+		return;
+	for (c = a->chunks; c; c = n) {
+		n = c->next;
+		bigmem_free(c);
+	}
+	free(a);
+}
+
+/* A NUL-terminated copy of s[0..n). */
+static char *strings_put(struct diff_strings *a, const char *s, size_t n)
+{
+	struct str_chunk *c = a->chunks;
+	char *d;
+
+	if (!c || c->cap - c->used < n + 1) {
+		size_t cap = c ? (c->cap < ((size_t)4 << 20) ? c->cap * 2 : c->cap) : 65536;
+		if (cap < n + 1)
+			cap = n + 1;
+		c = bigmem_alloc(sizeof(*c) + cap);
+		if (!c)
+			return NULL;
+		c->cap = cap;
+		c->used = 0;
+		c->next = a->chunks;
+		a->chunks = c;
+	}
+	d = c->data + c->used;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	c->used += n + 1;
+	return d;
+}
+
+/* What a profile's file names become: whether the checkout root applies to each, and
+ * its normalised form. A profile names few files many times, and its pool keeps one
+ * copy of each (pstats.h), so they are told apart by pointer. */
+struct file_info {
+	const char *file;
+	size_t len;
+	const char *norm;
+	size_t norm_len;
+	bool applies;
+};
+
+struct files {
+	struct file_info *v;
+	size_t cap, n;
+};
+
+static size_t file_slot(const struct file_info *v, size_t cap, const char *file)
+{
+	uint64_t h = (uint64_t)(uintptr_t)file * 0x9e3779b97f4a7c15ULL;
+	size_t i;
+
+	for (i = (h >> 32) & (cap - 1); v[i].file && v[i].file != file; i = (i + 1) & (cap - 1))
+		;
+	return i;
+}
+
+/* file's record, added if new (then NULL when out of memory). */
+static struct file_info *file_info(struct files *fs, const char *file)
+{
+	size_t i;
+
+	if (fs->cap) {
+		i = file_slot(fs->v, fs->cap, file);
+		if (fs->v[i].file)
+			return &fs->v[i];
+	}
+	if ((fs->n + 1) * 2 > fs->cap) {
+		size_t cap = fs->cap ? fs->cap * 2 : 256;
+		struct file_info *v = calloc(cap, sizeof(*v));
+		if (!v)
+			return NULL;
+		for (size_t j = 0; j < fs->cap; j++)
+			if (fs->v[j].file)
+				v[file_slot(v, cap, fs->v[j].file)] = fs->v[j];
+		free(fs->v);
+		fs->v = v;
+		fs->cap = cap;
+	}
+	i = file_slot(fs->v, fs->cap, file);
+	fs->v[i] = (struct file_info){ .file = file, .len = strlen(file), .applies = root_applies(file) };
+	fs->n++;
+	return &fs->v[i];
+}
+
+/* Where a location of memory data came from: its parts. */
+struct origin {
+	const char *file;    /* normalised */
+	const char *name;
+	int64_t line;
+};
+
+/* One side: where its keys came from -- the functions of a cProfile profile, or the
+ * locations of memory data -- and its total. */
+struct side {
+	int which;           /* 0: base, 1: new */
+	const struct pstats *ps;
+	struct files *fs;    /* ps's files, normalised */
+	struct origin *orig; /* memory data's locations */
+	size_t n_orig, cap_orig;
+	size_t hint;         /* the record the next key is likely to have */
+	bool guessed;        /* the last key had it */
+	double total;
+};
+
+/* Every key of both sides, in one hash table. A key's record holds each side's value
+ * (equal keys on one side summed: two folders that normalise alike are one function)
+ * and where it first came from on that side, so that building the second side is the
+ * join, and an entry needs no memory of its own. */
+struct key_rec {
+	const char *key;
+	uint32_t len;
+	uint32_t src[2];     /* on each side: the function's index, or the origin's */
+	double value[2];
+	uint8_t in;          /* bit s: side s has the key */
+	uint8_t matched;     /* bit s: a fallback paired side s's entry */
+};
+
+struct keys {
+	uint64_t *map;       /* hash << 32 | record + 1; 0 is empty */
+	size_t cap_map;
+	struct key_rec *r;
+	size_t n, cap;
+};
+
+/* One side's entry: a record seen from that side. */
+struct entry {
+	struct key_rec *r;
+	struct side *s;
+};
+
+static const char *ent_file(const struct entry *e)
+{
+	uint32_t src = e->r->src[e->s->which];
+
+	if (e->s->ps)
+		return file_info(e->s->fs, e->s->ps->funcs[src].file)->norm;
+	return e->s->orig[src].file;
+}
+
+static const char *ent_name(const struct entry *e)
+{
+	uint32_t src = e->r->src[e->s->which];
+
+	return e->s->ps ? e->s->ps->funcs[src].name : e->s->orig[src].name;
+}
+
+static int64_t ent_line(const struct entry *e)
+{
+	uint32_t src = e->r->src[e->s->which];
+
+	return e->s->ps ? e->s->ps->funcs[src].line : e->s->orig[src].line;
+}
+
+static bool ent_matched(const struct entry *e)
+{
+	return e->r->matched & (1u << e->s->which);
+}
+
+static void ent_match(const struct entry *e)
+{
+	e->r->matched |= (uint8_t)(1u << e->s->which);
+}
+
+static uint32_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	return (uint32_t)(h ^ h >> 32);
+}
+
+static int keys_grow(struct keys *ks)
+{
+	size_t cap = ks->cap_map ? ks->cap_map * 2 : 1024;
+	uint64_t *map = bigmem_calloc(cap, sizeof(*map));
+
+	if (!map)
+		return err_set(ENOMEM, "out of memory");
+	for (size_t j = 0; j < ks->cap_map; j++) {
+		size_t i;
+		if (!ks->map[j])
+			continue;
+		for (i = (ks->map[j] >> 32) & (cap - 1); map[i]; i = (i + 1) & (cap - 1))
+			;
+		map[i] = ks->map[j];
+	}
+	bigmem_free(ks->map);
+	ks->map = map;
+	ks->cap_map = cap;
+	return 0;
+}
+
+/* The record of key (hash_bytes() of it: hash), a new one if needed (its key copied
+ * into strs). *hint is the record the caller expects, and becomes the one after the
+ * record found; *ret_guessed tells whether the hint was right. */
+static int keys_get(struct keys *ks, struct diff_strings *strs, const char *key, size_t len,
+		    uint32_t hash, size_t *hint, bool *ret_guessed, struct key_rec **ret)
+{
+	size_t mask, i;
+	struct key_rec *r;
+
+	if (len > UINT32_MAX || ks->n >= UINT32_MAX - 1)
+		return err_set(E2BIG, "too many functions to compare");
+	/* two runs of one program list their functions in much the same order: the record
+	 * after the one the last key found is worth a look before the table */
+	*ret_guessed = *hint < ks->n && ks->r[*hint].len == len && !memcmp(ks->r[*hint].key, key, len);
+	if (*ret_guessed) {
+		*ret = &ks->r[(*hint)++];
+		return 0;
+	}
+	if ((ks->n + 1) * 4 > ks->cap_map * 3 && keys_grow(ks) < 0)
+		return -ENOMEM;
+	mask = ks->cap_map - 1;
+	for (i = hash & mask; ks->map[i]; i = (i + 1) & mask) {
+		if ((uint32_t)(ks->map[i] >> 32) != hash)
+			continue;
+		r = &ks->r[(uint32_t)ks->map[i] - 1];
+		if (r->len == len && !memcmp(r->key, key, len)) {
+			*hint = (uint32_t)ks->map[i];
+			*ret = r;
+			return 0;
+		}
+	}
+	if (ks->n == ks->cap) {
+		size_t cap = ks->cap ? ks->cap * 2 : 256;
+		struct key_rec *p = bigmem_realloc(ks->r, cap * sizeof(*p));
 		if (!p)
 			return err_set(ENOMEM, "out of memory");
-		s->e = p;
-		s->cap = cap;
+		ks->r = p;
+		ks->cap = cap;
 	}
-	e = &s->e[s->n];
-	memset(e, 0, sizeof(*e));
-	e->key = strdup(key);
-	e->file = strdup(file);
-	e->name = strdup(name);
-	if (!e->key || !e->file || !e->name) {
-		free(e->key);
-		free(e->file);
-		free(e->name);
+	r = &ks->r[ks->n];
+	*r = (struct key_rec){ .len = (uint32_t)len };
+	r->key = strings_put(strs, key, len);
+	if (!r->key)
 		return err_set(ENOMEM, "out of memory");
-	}
-	e->line = line;
-	e->value = value;
-	s->n++;
+	ks->map[i] = (uint64_t)hash << 32 | (uint32_t)++ks->n;
+	*hint = ks->n;
+	*ret = r;
 	return 0;
 }
 
-static void side_free(struct side *s)
+static void keys_free(struct keys *ks)
 {
-	for (size_t i = 0; i < s->n; i++) {
-		free(s->e[i].key);
-		free(s->e[i].file);
-		free(s->e[i].name);
+	bigmem_free(ks->map);
+	bigmem_free(ks->r);
+}
+
+/* Adds value under key (hash_bytes() of it: hash) on side s; src is where it comes
+ * from. */
+static int side_add(struct side *s, struct keys *ks, struct diff_strings *strs,
+		    const char *key, size_t len, uint32_t hash, size_t src, double value)
+{
+	struct key_rec *r = NULL;
+	unsigned bit = 1u << s->which;
+	int k;
+
+	if (src > UINT32_MAX)
+		return err_set(E2BIG, "too many functions to compare");
+	if ((k = keys_get(ks, strs, key, len, hash, &s->hint, &s->guessed, &r)) < 0)
+		return k;
+	if (!r)
+		return -EINVAL;   /* keys_get() gives a record whenever it succeeds */
+	if (r->in & bit) {
+		r->value[s->which] += value;
+		return 0;
 	}
-	free(s->e);
+	r->in |= (uint8_t)bit;
+	r->value[s->which] = value;
+	r->src[s->which] = (uint32_t)src;
+	return 0;
 }
 
-static int cmp_key(const void *a, const void *b)
+/* Where the next location of memory data comes from. */
+static int side_origin(struct side *s, const char *file, const char *name, int64_t line,
+		       size_t *ret)
 {
-	return strcmp(((const struct entry *)a)->key, ((const struct entry *)b)->key);
+	if (s->n_orig == s->cap_orig) {
+		size_t cap = s->cap_orig ? s->cap_orig * 2 : 64;
+		struct origin *p = realloc(s->orig, cap * sizeof(*p));
+		if (!p)
+			return err_set(ENOMEM, "out of memory");
+		s->orig = p;
+		s->cap_orig = cap;
+	}
+	s->orig[s->n_orig] = (struct origin){ .file = file, .name = name, .line = line };
+	*ret = s->n_orig++;
+	return 0;
 }
 
-/* Sorts by key and sums entries whose keys are equal. */
-static void side_merge(struct side *s)
+/* A string s[0..n) appended to buf of size cap as snprintf() would: cut at cap - 1. */
+static size_t put(char *buf, size_t cap, size_t len, const char *s, size_t n)
 {
-	size_t o = 0;
+	if (len + 1 >= cap)
+		return len;
+	if (n > cap - 1 - len)
+		n = cap - 1 - len;
+	memcpy(buf + len, s, n);
+	return len + n;
+}
 
-	qsort(s->e, s->n, sizeof(*s->e), cmp_key);
-	for (size_t i = 0; i < s->n; i++) {
-		if (o > 0 && !strcmp(s->e[o - 1].key, s->e[i].key)) {
-			s->e[o - 1].value += s->e[i].value;
-			free(s->e[i].key);
-			free(s->e[i].file);
-			free(s->e[i].name);
-			continue;
+/* pstats_label() of (file, line, name) in buf (NUL-terminated, cut as snprintf() cuts);
+ * returns its length. */
+static size_t make_label(char *buf, size_t cap, const char *file, size_t flen, int64_t line,
+			 const char *name)
+{
+	size_t n = strlen(name), len = 0;
+	char num[24], *p = num + sizeof(num);
+	uint64_t v = line < 0 ? -(uint64_t)line : (uint64_t)line;
+
+	if (flen == 1 && file[0] == '~' && line == 0) {
+		if (n >= 2 && name[0] == '<' && name[n - 1] == '>') {
+			len = put(buf, cap, len, "{", 1);
+			len = put(buf, cap, len, name + 1, n - 2);
+			len = put(buf, cap, len, "}", 1);
+		} else {
+			len = put(buf, cap, len, name, n);
 		}
-		s->e[o++] = s->e[i];
+		buf[len] = '\0';
+		return len;
 	}
-	s->n = o;
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	if (line < 0)
+		*--p = '-';
+	len = put(buf, cap, len, file, flen);
+	len = put(buf, cap, len, ":", 1);
+	len = put(buf, cap, len, p, (size_t)(num + sizeof(num) - p));
+	len = put(buf, cap, len, "(", 1);
+	len = put(buf, cap, len, name, n);
+	len = put(buf, cap, len, ")", 1);
+	buf[len] = '\0';
+	return len;
 }
 
-static int root_of_pstats(const struct pstats *ps, char *root, size_t size)
+static int root_of_pstats(const struct pstats *ps, struct files *fs, char *root, size_t size)
 {
-	const char **files = malloc((ps->n_real + 1) * sizeof(*files));
+	struct root_acc a;
+	const char *last = NULL;
+	struct file_info *fi = NULL;
 
-	if (!files)
-		return err_set(ENOMEM, "out of memory");
-	for (size_t i = 0; i < ps->n_real; i++)
-		files[i] = ps->funcs[i].file;
-	common_root(files, ps->n_real, root, size);
-	free(files);
+	root_init(&a, root, size);
+	for (size_t i = 0; i < ps->n_real; i++) {
+		const char *f = ps->funcs[i].file;
+		if (f != last) {
+			fi = file_info(fs, f);
+			if (!fi)
+				return err_set(ENOMEM, "out of memory");
+			last = f;
+		}
+		if (fi->applies)
+			root_add(&a, f, fi->len);
+	}
 	return 0;
 }
 
-static int side_from_pstats(struct side *s, const struct pstats *ps, enum diff_metric m,
-			    const char *root)
+/* Labels made ahead of their turn, so that the key table's slot for each can be
+ * fetched while the labels before it are added: the table is too large for the
+ * cache, and a label's slot is anywhere in it. */
+#define AHEAD 8
+
+struct label {
+	char buf[8192];
+	size_t len;
+	uint32_t hash;
+};
+
+static int side_from_pstats(struct side *s, struct keys *ks, struct diff_strings *strs,
+			    enum diff_metric m, const char *root)
 {
-	char file[4096], key[8192];
+	const struct pstats *ps = s->ps;
+	struct files *fs = s->fs;
+	char file[4096];
+	const char *last = NULL;
+	struct file_info *fi = NULL;
+	struct label *ring;
 	int k = 0;
 
-	for (size_t i = 0; i < ps->n_real && k >= 0; i++) {
-		const struct pstats_func *f = &ps->funcs[i];
-		struct pstats_func copy = *f;
-		double v = m == METRIC_TOTTIME ? f->tt : m == METRIC_CALLS ? (double)f->nc : f->ct;
+	/* each file normalised once */
+	for (size_t j = 0; j < fs->cap; j++) {
+		struct file_info *f = &fs->v[j];
+		if (!f->file)
+			continue;
 		diff_normalise(f->file, root, file, sizeof(file));
-		copy.file = file;
-		pstats_label(&copy, key, sizeof(key));
-		k = side_add(s, key, file, f->name, f->line, v);
+		f->norm_len = strlen(file);
+		f->norm = strings_put(strs, file, f->norm_len);
+		if (!f->norm)
+			return err_set(ENOMEM, "out of memory");
 	}
+	ring = malloc(AHEAD * sizeof(*ring));
+	if (!ring)
+		return err_set(ENOMEM, "out of memory");
+	for (size_t i = 0; i < ps->n_real + AHEAD && k >= 0; i++) {
+		if (i >= AHEAD) {
+			/* the label made AHEAD turns ago: its turn */
+			const struct label *l = &ring[(i - AHEAD) % AHEAD];
+			const struct pstats_func *f = &ps->funcs[i - AHEAD];
+			double v = m == METRIC_TOTTIME ? f->tt : m == METRIC_CALLS ? (double)f->nc : f->ct;
+			k = side_add(s, ks, strs, l->buf, l->len, l->hash, i - AHEAD, v);
+		}
+		if (i < ps->n_real && k >= 0) {
+			const struct pstats_func *f = &ps->funcs[i];
+			struct label *l = &ring[i % AHEAD];
+			if (f->file != last) {
+				fi = file_info(fs, f->file);
+				if (!fi) {
+					k = err_set(ENOMEM, "out of memory");
+					break;
+				}
+				last = f->file;
+			}
+			l->len = make_label(l->buf, sizeof(l->buf), fi->norm, fi->norm_len, f->line, f->name);
+			l->hash = hash_bytes(l->buf, l->len);
+			/* the second side finds most keys by guessing (keys_get()) */
+			if (ks->cap_map && (s->which == 0 || !s->guessed))
+				__builtin_prefetch(&ks->map[l->hash & (ks->cap_map - 1)]);
+		}
+	}
+	free(ring);
 	s->total = m == METRIC_CALLS ? (double)ps->total_calls : ps->total_tt;
 	return k;
 }
@@ -303,18 +664,20 @@ static void adjust_roots(char *a, char *b)
 }
 
 /* memray's "function:file:line", scalene's "file:line function" */
-static int side_add_location(struct side *s, const char *loc, bool memray, const char *root,
-			     double value)
+static int side_add_location(struct side *s, struct keys *ks, struct diff_strings *strs,
+			     const char *loc, bool memray, const char *root, double value)
 {
 	char file[4096], buf[4096], key[8192], name[1024] = "";
-	const char *c1, *c2;
+	const char *c1, *c2, *f, *nm;
 	long long line = 0;
+	size_t src;
+	int k;
 
 	if (memray) {
 		c1 = strchr(loc, ':');
 		c2 = strrchr(loc, ':');
 		if (!c1 || c1 == c2)
-			return side_add(s, loc, loc, loc, 0, value);
+			goto whole;
 		snprintf(name, sizeof(name), "%.*s", (int)(c1 - loc), loc);
 		snprintf(buf, sizeof(buf), "%.*s", (int)(c2 - c1 - 1), c1 + 1);
 		line = atoll(c2 + 1);
@@ -326,14 +689,25 @@ static int side_add_location(struct side *s, const char *loc, bool memray, const
 		for (c1 = c2; c1 > loc && c1[-1] != ':'; c1--)
 			;
 		if (c1 == loc)
-			return side_add(s, loc, loc, loc, 0, value);
+			goto whole;
 		snprintf(buf, sizeof(buf), "%.*s", (int)(c1 - loc - 1), loc);
 		line = atoll(c1);
 		snprintf(name, sizeof(name), "%s", sp ? sp + 1 : "");
 		diff_normalise(buf, root, file, sizeof(file));
 		snprintf(key, sizeof(key), "%s:%lld %s", file, line, name);
 	}
-	return side_add(s, key, file, name, line, value);
+	f = strings_put(strs, file, strlen(file));
+	nm = strings_put(strs, name, strlen(name));
+	if (!f || !nm)
+		return err_set(ENOMEM, "out of memory");
+	if ((k = side_origin(s, f, nm, line, &src)) < 0)
+		return k;
+	return side_add(s, ks, strs, key, strlen(key), hash_bytes(key, strlen(key)), src, value);
+whole:
+	/* no parts: the location is its own key, file and name */
+	if ((k = side_origin(s, loc, loc, 0, &src)) < 0)
+		return k;
+	return side_add(s, ks, strs, loc, strlen(loc), hash_bytes(loc, strlen(loc)), src, value);
 }
 
 static void root_of_memory(const struct profile *p, char *root, size_t size)
@@ -370,20 +744,21 @@ static void root_of_memory(const struct profile *p, char *root, size_t size)
 	common_root(files, nf, root, size);
 }
 
-static int side_from_memory(struct side *s, const struct profile *p, const char *root)
+static int side_from_memory(struct side *s, struct keys *ks, struct diff_strings *strs,
+			    const struct profile *p, const char *root)
 {
 	int k = 0;
 
 	if (p->type == PROF_MEMRAY) {
 		const struct memray_stats *m = p->memray;
 		for (size_t i = 0; i < m->n_by_size && k >= 0; i++)
-			k = side_add_location(s, m->by_size[i].location, true, root,
+			k = side_add_location(s, ks, strs, m->by_size[i].location, true, root,
 					      (double)m->by_size[i].value);
 		s->total = m->peak_memory >= 0 ? (double)m->peak_memory : 0;
 	} else {
 		const struct scalene_profile *sc = p->scalene;
 		for (size_t i = 0; i < sc->n && k >= 0; i++)
-			k = side_add_location(s, sc->rows[i].location, false, root,
+			k = side_add_location(s, ks, strs, sc->rows[i].location, false, root,
 					      sc->rows[i].peak_mb * 1048576.0);
 		s->total = sc->max_footprint_mb >= 0 ? sc->max_footprint_mb * 1048576.0 : 0;
 	}
@@ -397,28 +772,26 @@ struct rows {
 	size_t n, cap;
 };
 
-static int row_add(struct rows *r, const struct entry *b, const struct entry *n)
+static int row_add(struct rows *rows, const struct key_rec *b, const struct key_rec *n)
 {
 	struct diff_row *row;
 
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 256;
-		struct diff_row *p = realloc(r->v, cap * sizeof(*p));
+	if (rows->n == rows->cap) {
+		size_t cap = rows->cap ? rows->cap * 2 : 256;
+		struct diff_row *p = bigmem_realloc(rows->v, cap * sizeof(*p));
 		if (!p)
 			return err_set(ENOMEM, "out of memory");
-		r->v = p;
-		r->cap = cap;
+		rows->v = p;
+		rows->cap = cap;
 	}
-	row = &r->v[r->n];
+	row = &rows->v[rows->n];
 	memset(row, 0, sizeof(*row));
-	row->key = strdup(n ? n->key : b->key);
-	if (!row->key)
-		return err_set(ENOMEM, "out of memory");
+	row->key = (char *)(n ? n->key : b->key);
 	row->in_base = b != NULL;
 	row->in_new = n != NULL;
-	row->base = b ? b->value : 0;
-	row->new = n ? n->value : 0;
-	r->n++;
+	row->base = b ? b->value[0] : 0;
+	row->new = n ? n->value[1] : 0;
+	rows->n++;
 	return 0;
 }
 
@@ -444,93 +817,214 @@ static size_t common_suffix(const char *a, const char *b)
 	return n;
 }
 
-static int match(struct side *b, struct side *n, struct rows *rows)
+static int cmp_entry_key(const void *a, const void *b)
 {
-	size_t i = 0, j = 0;
-	int k;
+	return strcmp(((const struct entry *)a)->r->key, ((const struct entry *)b)->r->key);
+}
 
-	/* 1: equal keys (both sorted) */
-	while (i < b->n && j < n->n) {
-		int c = strcmp(b->e[i].key, n->e[j].key);
-		if (c == 0) {
-			b->e[i].matched = n->e[j].matched = true;
-			if ((k = row_add(rows, &b->e[i], &n->e[j])) < 0)
-				return k;
-			i++;
-			j++;
-		} else if (c < 0) {
-			i++;
-		} else {
-			j++;
-		}
+/* Side s's entries that no other side's has the key of, in key order: the fallbacks go
+ * through them in that order, so that which pairs they make does not depend on the
+ * profiles' order. */
+static int unmatched(const struct keys *ks, struct side *s, struct entry **ret, size_t *ret_n)
+{
+	struct entry *v;
+	unsigned only = 1u << s->which;
+	size_t n = 0;
+
+	for (size_t i = 0; i < ks->n; i++)
+		n += ks->r[i].in == only;
+	v = malloc((n + 1) * sizeof(*v));
+	if (!v)
+		return err_set(ENOMEM, "out of memory");
+	n = 0;
+	for (size_t i = 0; i < ks->n; i++)
+		if (ks->r[i].in == only)
+			v[n++] = (struct entry){ .r = &ks->r[i], .s = s };
+	qsort(v, n, sizeof(*v), cmp_entry_key);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+/* The groups the fallbacks look entries up in: step 2's (line, name, file's base name)
+ * and step 3's (name, file). Each group chains its base entries in key order. */
+struct group {
+	const struct entry *first;  /* an entry of the group: its key */
+	size_t head, tail;          /* into next[], + 1; 0: none */
+	size_t n_base, n_new;       /* step 3: unmatched entries on each side */
+	const struct entry *cand;   /* step 3: the base entry, when there is one */
+};
+
+struct groups {
+	struct group *g;
+	size_t cap;
+	bool by_line;               /* step 2 */
+};
+
+static uint32_t group_hash(const struct groups *gs, const struct entry *e)
+{
+	const char *name = ent_name(e), *f = gs->by_line ? base_name(ent_file(e)) : ent_file(e);
+	uint32_t h = hash_bytes(name, strlen(name)) * 0x9e3779b1u;
+
+	h ^= hash_bytes(f, strlen(f));
+	if (gs->by_line)
+		h ^= (uint32_t)((uint64_t)ent_line(e) * 0x9e3779b97f4a7c15ULL >> 32);
+	return h;
+}
+
+static bool group_eq(const struct groups *gs, const struct entry *a, const struct entry *b)
+{
+	if (gs->by_line)
+		return ent_line(a) == ent_line(b) && !strcmp(ent_name(a), ent_name(b)) &&
+		       !strcmp(base_name(ent_file(a)), base_name(ent_file(b)));
+	return !strcmp(ent_name(a), ent_name(b)) && !strcmp(ent_file(a), ent_file(b));
+}
+
+static int groups_init(struct groups *gs, size_t n, bool by_line)
+{
+	gs->cap = 16;
+	while (gs->cap < 2 * n + 2)
+		gs->cap *= 2;
+	gs->g = calloc(gs->cap, sizeof(*gs->g));
+	gs->by_line = by_line;
+	return gs->g ? 0 : err_set(ENOMEM, "out of memory");
+}
+
+static struct group *group_of(struct groups *gs, const struct entry *e, bool add)
+{
+	size_t mask = gs->cap - 1, i;
+
+	for (i = group_hash(gs, e) & mask; gs->g[i].first; i = (i + 1) & mask)
+		if (group_eq(gs, gs->g[i].first, e))
+			return &gs->g[i];
+	if (!add)
+		return NULL;
+	gs->g[i].first = e;
+	return &gs->g[i];
+}
+
+/* 2: same name, line and file name; the longest common path ending. For each new entry
+ * in key order, the unmatched base entries of its group in key order; the first of the
+ * longest ending wins. */
+static int match_moved_folder(const struct entry *ub, size_t nub, const struct entry *un,
+			      size_t nun, struct rows *rows)
+{
+	struct groups gs;
+	size_t *next;
+	int k = 0;
+
+	if ((k = groups_init(&gs, nub, true)) < 0)
+		return k;
+	next = calloc(nub + 1, sizeof(*next));
+	if (!next) {
+		free(gs.g);
+		return err_set(ENOMEM, "out of memory");
 	}
-	/* The fallbacks compare every unmatched pair: bounded, so that two unrelated
-	 * profiles of 100k functions each do not take minutes. */
-	{
-		size_t ub = 0, un = 0;
-		for (i = 0; i < b->n; i++)
-			ub += !b->e[i].matched;
-		for (j = 0; j < n->n; j++)
-			un += !n->e[j].matched;
-		if (ub && un > 50000000 / ub)
-			goto rest;
+	for (size_t i = 0; i < nub; i++) {
+		struct group *g = group_of(&gs, &ub[i], true);
+		if (g->tail)
+			next[g->tail - 1] = i + 1;
+		else
+			g->head = i + 1;
+		g->tail = i + 1;
 	}
-	/* 2: same name, line and file name; the longest common path ending */
-	for (j = 0; j < n->n; j++) {
-		struct entry *ne = &n->e[j], *best = NULL;
+	for (size_t j = 0; j < nun && k >= 0; j++) {
+		const struct entry *ne = &un[j], *best = NULL;
+		const struct group *g = group_of(&gs, ne, false);
+		const char *nf;
 		size_t best_len = 0;
-		if (ne->matched)
+		if (!g)
 			continue;
-		for (i = 0; i < b->n; i++) {
-			struct entry *be = &b->e[i];
+		nf = ent_file(ne);
+		for (size_t i = g->head; i; i = next[i - 1]) {
+			const struct entry *be = &ub[i - 1];
 			size_t l;
-			if (be->matched || be->line != ne->line || strcmp(be->name, ne->name) ||
-			    strcmp(base_name(be->file), base_name(ne->file)))
+			if (ent_matched(be))
 				continue;
-			l = common_suffix(be->file, ne->file);
+			l = common_suffix(ent_file(be), nf);
 			if (l > best_len) {
 				best = be;
 				best_len = l;
 			}
 		}
 		if (best) {
-			best->matched = ne->matched = true;
-			if ((k = row_add(rows, best, ne)) < 0)
-				return k;
+			ent_match(best);
+			ent_match(ne);
+			k = row_add(rows, best->r, ne->r);
 		}
 	}
-	/* 3: one function of that name in that file on each side: its line moved */
-	for (j = 0; j < n->n; j++) {
-		struct entry *ne = &n->e[j], *cand = NULL;
-		size_t nb = 0, nn = 0;
-		if (ne->matched || !strcmp(ne->file, "~"))
-			continue;
-		for (i = 0; i < b->n; i++)
-			if (!b->e[i].matched && !strcmp(b->e[i].name, ne->name) &&
-			    !strcmp(b->e[i].file, ne->file)) {
-				cand = &b->e[i];
-				nb++;
-			}
-		for (size_t q = 0; q < n->n; q++)
-			if (!n->e[q].matched && !strcmp(n->e[q].name, ne->name) &&
-			    !strcmp(n->e[q].file, ne->file))
-				nn++;
-		if (nb == 1 && nn == 1) {
-			cand->matched = ne->matched = true;
-			if ((k = row_add(rows, cand, ne)) < 0)
-				return k;
-		}
-	}
-rest:
-	for (i = 0; i < b->n; i++)
-		if (!b->e[i].matched && (k = row_add(rows, &b->e[i], NULL)) < 0)
-			return k;
-	for (j = 0; j < n->n; j++)
-		if (!n->e[j].matched && (k = row_add(rows, NULL, &n->e[j])) < 0)
-			return k;
-	return 0;
+	free(next);
+	free(gs.g);
+	return k;
 }
 
+/* 3: one function of that name in that file on each side: its line moved. A pair made
+ * here leaves its group empty, so the counts taken before the first pair hold for every
+ * group still unpaired. */
+static int match_moved_line(const struct entry *ub, size_t nub, const struct entry *un,
+			    size_t nun, struct rows *rows)
+{
+	struct groups gs;
+	int k = 0;
+
+	if ((k = groups_init(&gs, nub + nun, false)) < 0)
+		return k;
+	for (size_t i = 0; i < nub; i++) {
+		struct group *g;
+		if (ent_matched(&ub[i]))
+			continue;
+		g = group_of(&gs, &ub[i], true);
+		g->n_base++;
+		g->cand = &ub[i];
+	}
+	for (size_t j = 0; j < nun; j++)
+		if (!ent_matched(&un[j]))
+			group_of(&gs, &un[j], true)->n_new++;
+	for (size_t j = 0; j < nun && k >= 0; j++) {
+		const struct entry *ne = &un[j];
+		struct group *g;
+		if (ent_matched(ne) || !strcmp(ent_file(ne), "~"))
+			continue;
+		g = group_of(&gs, ne, false);
+		if (g && g->n_base == 1 && g->n_new == 1) {
+			ent_match(g->cand);
+			ent_match(ne);
+			g->n_base = g->n_new = 0;
+			k = row_add(rows, g->cand->r, ne->r);
+		}
+	}
+	free(gs.g);
+	return k;
+}
+
+/* The rows of what the key did not pair: pairs the fallbacks make, then what is left
+ * on each side. */
+static int match(struct side *b, struct side *n, const struct keys *ks, struct rows *rows)
+{
+	struct entry *ub = NULL, *un = NULL;
+	size_t nub = 0, nun = 0;
+	int k;
+
+	/* 1: equal keys -- the records both sides have, left where they are: each is a
+	 * row (row_of()), and only the rows shown are copied out */
+	/* 2 and 3 on what is left */
+	if ((k = unmatched(ks, b, &ub, &nub)) < 0 || (k = unmatched(ks, n, &un, &nun)) < 0)
+		goto out;
+	if (nub && nun && ((k = match_moved_folder(ub, nub, un, nun, rows)) < 0 ||
+			   (k = match_moved_line(ub, nub, un, nun, rows)) < 0))
+		goto out;
+	for (size_t i = 0; i < nub; i++)
+		if (!ent_matched(&ub[i]) && (k = row_add(rows, ub[i].r, NULL)) < 0)
+			goto out;
+	for (size_t j = 0; j < nun; j++)
+		if (!ent_matched(&un[j]) && (k = row_add(rows, NULL, un[j].r)) < 0)
+			goto out;
+	k = 0;
+out:
+	free(ub);
+	free(un);
+	return k;
+}
 static bool is_regression(const struct diff_row *r, const struct diff_opts *o)
 {
 	double change = r->new - r->base;
@@ -554,13 +1048,100 @@ static int cmp_row(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
+/* The row of a key both sides have. */
+static void row_of(const struct key_rec *r, const struct diff_opts *o, struct diff_row *row)
+{
+	*row = (struct diff_row){ .key = (char *)r->key, .base = r->value[0], .new = r->value[1],
+				  .in_base = true, .in_new = true };
+	row->regression = is_regression(row, o);
+}
+
+static void sift_down(struct diff_row *h, size_t m, size_t p)
+{
+	struct diff_row t;
+
+	for (;;) {
+		size_t l = 2 * p + 1, r = l + 1, q = p;
+		if (l < m && cmp_row(&h[l], &h[q]) > 0)
+			q = l;
+		if (r < m && cmp_row(&h[r], &h[q]) > 0)
+			q = r;
+		if (q == p)
+			return;
+		t = h[p];
+		h[p] = h[q];
+		h[q] = t;
+		p = q;
+	}
+}
+
+/* Keeps the best m rows offered (cmp_row() order) in h: a heap with the last of them at
+ * its root until it is full. */
+struct best {
+	struct diff_row *h;
+	size_t m, n;
+};
+
+static void offer(struct best *b, const struct diff_row *row)
+{
+	if (b->n < b->m) {
+		b->h[b->n++] = *row;
+		if (b->n == b->m)
+			for (size_t i = b->m / 2; i-- > 0;)
+				sift_down(b->h, b->m, i);
+	} else if (b->m && cmp_row(row, &b->h[0]) < 0) {
+		b->h[0] = *row;
+		sift_down(b->h, b->m, 0);
+	}
+}
+
+/* The m rows that are shown (diff_opts.top, and every regression), sorted: the first of
+ * cmp_row()'s order among the shared keys' rows and the others. The others are taken
+ * over (and freed). */
+static int shown_rows(const struct keys *ks, const struct diff_opts *o, struct rows *others,
+		      size_t n, size_t m, struct diff_row **ret)
+{
+	struct best b = { .m = m };
+	struct diff_row row;
+
+	if (m > n / 4) {
+		/* most of them: all rows, sorted */
+		if (others->cap < n + 1) {
+			struct diff_row *p = bigmem_realloc(others->v, (n + 1) * sizeof(*p));
+			if (!p)
+				return err_set(ENOMEM, "out of memory");
+			others->v = p;
+			others->cap = n + 1;
+		}
+		for (size_t i = 0; i < ks->n; i++)
+			if (ks->r[i].in == 3)
+				row_of(&ks->r[i], o, &others->v[others->n++]);
+		qsort(others->v, others->n, sizeof(*others->v), cmp_row);
+		*ret = others->v;
+		others->v = NULL;
+		return 0;
+	}
+	b.h = bigmem_alloc((m + 1) * sizeof(*b.h));
+	if (!b.h)
+		return err_set(ENOMEM, "out of memory");
+	for (size_t i = 0; i < ks->n; i++)
+		if (ks->r[i].in == 3) {
+			row_of(&ks->r[i], o, &row);
+			offer(&b, &row);
+		}
+	for (size_t i = 0; i < others->n; i++)
+		offer(&b, &others->v[i]);
+	qsort(b.h, b.n, sizeof(*b.h), cmp_row);
+	*ret = b.h;
+	return 0;
+}
+
 void diff_result_free(struct diff_result *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->n; i++)
-		free(r->rows[i].key);
-	free(r->rows);
+	bigmem_free(r->rows);
+	strings_free(r->strings);
 	free(r);
 }
 
@@ -578,10 +1159,14 @@ int diff_runs(const struct run_data *base, const struct run_data *new,
 	      const struct diff_opts *o, struct diff_result **ret)
 {
 	const struct profile *pb = pick(base, o->metric), *pn = pick(new, o->metric);
-	struct side sb = { 0 }, sn = { 0 };
+	struct files fb = { 0 }, fn = { 0 };
+	struct side sb = { .which = 0, .fs = &fb }, sn = { .which = 1, .fs = &fn };
+	struct keys ks = { 0 };
 	struct rows rows = { 0 };
 	struct diff_result *r = NULL;
+	struct diff_strings *strs = NULL;
 	char root_b[4096], root_n[4096];
+	size_t m;
 	int k;
 
 	if (!pb || !pn) {
@@ -589,6 +1174,9 @@ int diff_runs(const struct run_data *base, const struct run_data *new,
 		return err_set(ENODATA, "'%s' holds no %s data to compare", d->in->path,
 			       o->metric == METRIC_PEAK_MEMORY ? "memory (memray or scalene)" : "cProfile");
 	}
+	strs = calloc(1, sizeof(*strs));
+	if (!strs)
+		return err_set(ENOMEM, "out of memory");
 	if (o->metric == METRIC_PEAK_MEMORY) {
 		if (pb->type != pn->type) {
 			k = err_set(EINVAL, "cannot compare %s memory data with %s's",
@@ -599,20 +1187,21 @@ int diff_runs(const struct run_data *base, const struct run_data *new,
 		root_of_memory(pb, root_b, sizeof(root_b));
 		root_of_memory(pn, root_n, sizeof(root_n));
 		adjust_roots(root_b, root_n);
-		if ((k = side_from_memory(&sb, pb, root_b)) < 0 || (k = side_from_memory(&sn, pn, root_n)) < 0)
+		if ((k = side_from_memory(&sb, &ks, strs, pb, root_b)) < 0 ||
+		    (k = side_from_memory(&sn, &ks, strs, pn, root_n)) < 0)
 			goto out;
 	} else {
-		if ((k = root_of_pstats(pb->ps, root_b, sizeof(root_b))) < 0 ||
-		    (k = root_of_pstats(pn->ps, root_n, sizeof(root_n))) < 0)
+		if ((k = root_of_pstats(pb->ps, &fb, root_b, sizeof(root_b))) < 0 ||
+		    (k = root_of_pstats(pn->ps, &fn, root_n, sizeof(root_n))) < 0)
 			goto out;
 		adjust_roots(root_b, root_n);
-		if ((k = side_from_pstats(&sb, pb->ps, o->metric, root_b)) < 0 ||
-		    (k = side_from_pstats(&sn, pn->ps, o->metric, root_n)) < 0)
+		sb.ps = pb->ps;
+		sn.ps = pn->ps;
+		if ((k = side_from_pstats(&sb, &ks, strs, o->metric, root_b)) < 0 ||
+		    (k = side_from_pstats(&sn, &ks, strs, o->metric, root_n)) < 0)
 			goto out;
 	}
-	side_merge(&sb);
-	side_merge(&sn);
-	if ((k = match(&sb, &sn, &rows)) < 0)
+	if ((k = match(&sb, &sn, &ks, &rows)) < 0)
 		goto out;
 	r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -626,23 +1215,38 @@ int diff_runs(const struct run_data *base, const struct run_data *new,
 				      .in_base = true, .in_new = true };
 	r->total.regression = is_regression(&r->total, o);
 	r->n_regressions = r->total.regression;
+	r->n = rows.n;
 	for (size_t i = 0; i < rows.n; i++) {
 		rows.v[i].regression = is_regression(&rows.v[i], o);
 		r->n_regressions += rows.v[i].regression;
 	}
-	qsort(rows.v, rows.n, sizeof(*rows.v), cmp_row);
-	r->rows = rows.v;
-	r->n = rows.n;
-	rows.v = NULL;
-	rows.n = 0;
+	for (size_t i = 0; i < ks.n; i++)
+		if (ks.r[i].in == 3) {
+			struct diff_row row;
+			row_of(&ks.r[i], o, &row);
+			r->n_regressions += row.regression;
+			r->n++;
+		}
+	/* as diff_write() shows them: --top rows, or every regression if there are more */
+	m = o->top && o->top < r->n ? o->top : r->n;
+	if (m < r->n_regressions)
+		m = r->n_regressions < r->n ? r->n_regressions : r->n;
+	if ((k = shown_rows(&ks, o, &rows, r->n, m, &r->rows)) < 0)
+		goto out;
+	r->strings = strs;
+	strs = NULL;
 	*ret = r;
+	r = NULL;
 	k = 0;
 out:
-	for (size_t i = 0; i < rows.n; i++)
-		free(rows.v[i].key);
-	free(rows.v);
-	side_free(&sb);
-	side_free(&sn);
+	diff_result_free(r);
+	bigmem_free(rows.v);
+	strings_free(strs);
+	free(sb.orig);
+	free(sn.orig);
+	keys_free(&ks);
+	free(fb.v);
+	free(fn.v);
 	return k;
 }
 
@@ -853,7 +1457,8 @@ static void write_junit(FILE *f, const struct diff_result *r, const struct diff_
 	fprintf(f, "  <testsuite name=\"sctprof.diff.%s\" tests=\"%zu\" failures=\"%zu\" errors=\"0\">\n",
 		diff_metric_name(r->metric), tests, r->n_regressions);
 	junit_case(f, r, o, &r->total);
-	for (size_t i = 0; i < r->n; i++)
+	/* every regression is among the rows shown */
+	for (size_t i = 0; i < shown(r, o); i++)
 		if (r->rows[i].regression)
 			junit_case(f, r, o, &r->rows[i]);
 	fputs("  </testsuite>\n</testsuites>\n", f);

@@ -11,8 +11,7 @@
  *     roots have in common (a run that only touched sdcm/ still shows sdcm/).
  * Functions still unmatched are paired when the same function name and line sit in
  * files with the same name whose paths end alike (the longest common ending wins), and
- * then when one function name in one file appears once on each side (its line moved).
- * The fallbacks compare unmatched pairs and are skipped past 50 million pairs. */
+ * then when one function name in one file appears once on each side (its line moved). */
 #pragma once
 
 #include <stdbool.h>
@@ -32,7 +31,8 @@ struct diff_opts {
 };
 
 struct diff_row {
-	char *key;                  /* normalised "file:line(function)" or a location */
+	char *key;                  /* normalised "file:line(function)" or a location (owned
+	                             * by the result) */
 	double base, new;
 	bool in_base, in_new;
 	bool regression;
@@ -42,9 +42,12 @@ struct diff_result {
 	const char *base_name, *new_name;
 	enum diff_metric metric;
 	struct diff_row total;      /* the run as a whole (key "total") */
-	struct diff_row *rows;      /* sorted by absolute change, largest first */
-	size_t n;
+	struct diff_row *rows;      /* the rows diff_write() shows (diff_opts' top, and
+	                             * every regression): regressions first, then by
+	                             * absolute change, largest first */
+	size_t n;                   /* every row compared, shown or not */
 	size_t n_regressions;       /* rows and total */
+	struct diff_strings *strings;   /* the rows' keys */
 };
 
 int diff_metric_parse(const char *s, enum diff_metric *ret);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,7 @@ char *path_dirname(const char *path)
 	return strndup(path, (size_t)(slash - path));
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len)
+static int write_file(const char *path, const void *data, size_t len, bool durable)
 {
 	char tmp[PATH_MAX];
 	const char *p = data;
@@ -91,7 +92,7 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) != 0) {
+	if (durable && fsync(fd) != 0) {
 		r = err_set(errno, "cannot write '%s': %s", path, strerror(errno));
 		goto out;
 	}
@@ -105,7 +106,7 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 		r = err_set(errno, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
 		goto out;
 	}
-	dir = path_dirname(path);
+	dir = durable ? path_dirname(path) : NULL;
 	if (dir)
 		(void)fsync_dir(dir);
 out:
@@ -115,6 +116,16 @@ out:
 		unlink(tmp);
 	free(dir);
 	return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len)
+{
+	return write_file(path, data, len, true);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len)
+{
+	return write_file(path, data, len, false);
 }
 
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len)

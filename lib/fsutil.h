@@ -11,6 +11,10 @@ int mkdir_p(const char *path);
  * fsync of the folder. A file replaced keeps its permission bits; a new one is 0644
  * (less the umask). On failure the temporary file is removed and path untouched. */
 int write_file_atomic(const char *path, const void *data, size_t len);
+/* The same without the two fsyncs: still never a partial file at path, but not durable
+ * across a power loss. For copies whose durable version is elsewhere (a run folder's
+ * manifest.json, which the fsync'd bundle carries). */
+int write_file_replace(const char *path, const void *data, size_t len);
 /* fsync of a directory, so that a rename in it is durable. */
 int fsync_dir(const char *dir);
 /* Reads a whole file (NUL-terminated, *ret_len without the NUL). */

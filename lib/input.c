@@ -7,11 +7,16 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "bigmem.h"
 #include "error.h"
 #include "pstats.h"
 
@@ -36,14 +41,17 @@ void input_free(struct input *in)
 		return;
 	for (size_t i = 0; i < in->n; i++) {
 		free(in->files[i].name);
-		free(in->files[i].data);
+		if (in->files[i].mapped)
+			munmap(in->files[i].data, in->files[i].mapped);
+		else
+			bigmem_free(in->files[i].data);
 	}
 	free(in->files);
 	free(in->path);
 	free(in);
 }
 
-static int add_file(struct input *in, const char *name, char *data, size_t len)
+static int add_file(struct input *in, const char *name, char *data, size_t len, size_t mapped)
 {
 	struct input_file *p = realloc(in->files, (in->n + 1) * sizeof(*p));
 
@@ -55,8 +63,61 @@ static int add_file(struct input *in, const char *name, char *data, size_t len)
 		return err_set(ENOMEM, "out of memory");
 	p[in->n].data = data;
 	p[in->n].len = len;
+	p[in->n].mapped = mapped;
 	in->n++;
 	return 0;
+}
+
+/* Files this large are mapped rather than read: no copy, and no fresh memory for the
+ * kernel to clear first -- the pages are the page cache's own. Like every reader that
+ * maps its input, this one assumes that nobody truncates a profile while it is being
+ * read (profiles are read after they are written). */
+#define MAP_MIN ((size_t)1 << 20)
+
+/* path's contents, NUL-terminated: mapped (*ret_mapped is the mapping's length) or read
+ * (*ret_mapped is 0; see read_whole_file()). */
+static int load_file(const char *path, size_t max, char **ret, size_t *ret_len,
+		     size_t *ret_mapped)
+{
+	struct stat st;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), size, len;
+	char *base, *p;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
+	    (uint64_t)st.st_size < MAP_MIN || (uint64_t)st.st_size > max)
+		goto read;
+	size = (size_t)st.st_size;
+	/* room for the NUL: a zero page after the file's last page when the file ends on
+	 * a page boundary; otherwise the kernel fills the last page's rest with zeros */
+	len = (size + 1 + page - 1) / page * page;
+	base = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		goto read;
+	p = mmap(base, size, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_POPULATE, fd, 0);
+	if (p == MAP_FAILED) {
+		munmap(base, len);
+		goto read;
+	}
+	close(fd);
+	*ret = p;
+	*ret_len = size;
+	*ret_mapped = len;
+	return 0;
+read:
+	if (fd >= 0)
+		close(fd);
+	*ret_mapped = 0;
+	return read_whole_file(path, max, ret, ret_len);
+}
+
+static void unload_file(char *data, size_t mapped)
+{
+	if (mapped)
+		munmap(data, mapped);
+	else
+		bigmem_free(data);
 }
 
 static int cmp_file(const void *a, const void *b)
@@ -92,19 +153,19 @@ static int load_dir(struct input *in, const char *path)
 		return err_set(errno, "cannot open folder '%s': %s", path, strerror(errno));
 	while ((de = readdir(d))) {
 		char full[4096], *data;
-		size_t len;
+		size_t len, mapped;
 		if (de->d_name[0] == '.' || !input_wanted(de->d_name))
 			continue;
 		if ((size_t)snprintf(full, sizeof(full), "%s/%s", path, de->d_name) >= sizeof(full))
 			continue;
-		if ((k = read_whole_file(full, MAX_TOTAL - total, &data, &len)) < 0) {
+		if ((k = load_file(full, MAX_TOTAL - total, &data, &len, &mapped)) < 0) {
 			if (k == -EISDIR)
 				continue;
 			goto out;
 		}
 		total += len;
-		if ((k = add_file(in, de->d_name, data, len)) < 0) {
-			free(data);
+		if ((k = add_file(in, de->d_name, data, len, mapped)) < 0) {
+			unload_file(data, mapped);
 			goto out;
 		}
 	}
@@ -170,7 +231,7 @@ static int load_archive(struct input *in, const char *buf, size_t len)
 			k = err_set(EFBIG, "bundle '%s': member '%s' is too large", in->path, name);
 			goto out;
 		}
-		data = malloc(size + 1);
+		data = bigmem_alloc(size + 1);
 		if (!data) {
 			k = err_set(ENOMEM, "out of memory");
 			goto out;
@@ -181,14 +242,14 @@ static int load_archive(struct input *in, const char *buf, size_t len)
 				/* a size the header did not tell: grow */
 				char *p;
 				if (size >= MAX_TOTAL - total) {
-					free(data);
+					bigmem_free(data);
 					k = err_set(EFBIG, "bundle '%s': member '%s' is too large", in->path, name);
 					goto out;
 				}
 				size = size ? size * 2 : 65536;
-				p = realloc(data, size + 1);
+				p = bigmem_realloc(data, size + 1);
 				if (!p) {
-					free(data);
+					bigmem_free(data);
 					k = err_set(ENOMEM, "out of memory");
 					goto out;
 				}
@@ -196,7 +257,7 @@ static int load_archive(struct input *in, const char *buf, size_t len)
 			}
 			n = archive_read_data(a, data + got, size - got);
 			if (n < 0) {
-				free(data);
+				bigmem_free(data);
 				k = err_set(EBADMSG, "bundle '%s': member '%s': %s", in->path, name,
 					    archive_error_string(a));
 				goto out;
@@ -207,8 +268,8 @@ static int load_archive(struct input *in, const char *buf, size_t len)
 		}
 		data[got] = '\0';
 		total += got;
-		if ((k = add_file(in, name, data, got)) < 0) {
-			free(data);
+		if ((k = add_file(in, name, data, got, 0)) < 0) {
+			bigmem_free(data);
 			goto out;
 		}
 	}
@@ -223,7 +284,7 @@ int input_load(const char *path, struct input **ret)
 	struct input *in;
 	struct stat st;
 	char *buf = NULL;
-	size_t len;
+	size_t len, mapped = 0;
 	int k;
 
 	in = calloc(1, sizeof(*in));
@@ -245,12 +306,12 @@ int input_load(const char *path, struct input **ret)
 		}
 	} else {
 		const char *base = strrchr(path, '/');
-		if ((k = read_whole_file(path, MAX_TOTAL, &buf, &len)) < 0)
+		if ((k = load_file(path, MAX_TOTAL, &buf, &len, &mapped)) < 0)
 			goto out;
 		if (is_archive(buf, len)) {
 			in->kind = INPUT_ARCHIVE;
 			k = load_archive(in, buf, len);
-			free(buf);
+			unload_file(buf, mapped);
 			buf = NULL;
 			if (k < 0)
 				goto out;
@@ -260,7 +321,7 @@ int input_load(const char *path, struct input **ret)
 			}
 		} else {
 			in->kind = INPUT_FILE;
-			if ((k = add_file(in, base ? base + 1 : path, buf, len)) < 0)
+			if ((k = add_file(in, base ? base + 1 : path, buf, len, mapped)) < 0)
 				goto out;
 			buf = NULL;
 		}
@@ -269,7 +330,7 @@ int input_load(const char *path, struct input **ret)
 	*ret = in;
 	return 0;
 out:
-	free(buf);
+	unload_file(buf, mapped);
 	input_free(in);
 	return k;
 }

@@ -12,6 +12,7 @@ struct input_file {
 	char *name;        /* relative to the run folder, or the file's own name */
 	char *data;        /* NUL-terminated (the NUL is not counted in len) */
 	size_t len;
+	size_t mapped;     /* data is a mapping of the file this long; 0: from bigmem.h */
 };
 
 enum input_kind { INPUT_FILE, INPUT_DIR, INPUT_ARCHIVE };

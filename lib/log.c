@@ -1,9 +1,12 @@
 /* stderr messages for the command layer. */
 #include "log.h"
 #include "error.h"
+#include "progress.h"
+#include "redact.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static enum log_level level = LOG_NORMAL;
 
@@ -17,11 +20,19 @@ enum log_level log_get_level(void)
 	return level;
 }
 
+/* Every message goes through lib/redact.h: an error may quote a command line or a URL
+ * the user gave, with a token or a password in it. */
 static void vlog(const char *prefix, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "sctprof: %s", prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char buf[2048], *red;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	red = redact_string(buf);
+	progress_hold();   /* the line is cleared first, and redrawn below ours */
+	fprintf(stderr, "sctprof: %s%s\n", prefix, red ? red : "(message withheld: out of memory)");
+	fflush(stderr);
+	progress_release();
+	free(red);
 }
 
 #define DEFINE_LOG(name, min, prefix)                 \

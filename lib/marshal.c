@@ -146,33 +146,18 @@ static bool utf8_valid(const unsigned char *s, size_t n, bool *ret_surrogate)
 	return true;
 }
 
-/* Reads a str of n bytes at r->pos: ASCII kinds are Latin-1 to Python, the others
- * UTF-8. The result is UTF-8; surrogates (which Python accepts) become U+FFFD so that
- * every string we print or put in JSON is well-formed. */
-static int read_str(struct mreader *r, size_t n, bool latin1, size_t at, struct mval *v)
+int marshal_str_utf8(const unsigned char *s, size_t n, bool latin1, unsigned char *out,
+		     size_t *ret_len)
 {
-	const unsigned char *s;
 	bool high = false, sur = false;
-	unsigned char *out, *o;
+	unsigned char *o = out;
 
-	if (need(r, n, at) < 0)
-		return truncated(r, at);
-	s = r->buf + r->pos;
-	r->pos += n;
-	v->type = MV_STR;
-	v->off = at;
 	if (latin1) {
 		for (size_t i = 0; i < n; i++)
 			if (s[i] & 0x80)
 				high = true;
-		if (!high) {
-			v->u.s = (const char *)s;
-			v->len = (uint32_t)n;
+		if (!high)
 			return 0;
-		}
-		out = o = arena_alloc(r, 2 * n + 1);
-		if (!out)
-			return err_set(ENOMEM, "out of memory reading marshal data");
 		for (size_t i = 0; i < n; i++) {
 			if (s[i] < 0x80) {
 				*o++ = s[i];
@@ -181,20 +166,13 @@ static int read_str(struct mreader *r, size_t n, bool latin1, size_t at, struct 
 				*o++ = (unsigned char)(0x80 | (s[i] & 0x3f));
 			}
 		}
-		v->u.s = (const char *)out;
-		v->len = (uint32_t)(o - out);
-		return 0;
+		*ret_len = (size_t)(o - out);
+		return 1;
 	}
 	if (!utf8_valid(s, n, &sur))
-		return err_set(EBADMSG, "invalid UTF-8 in string at offset %zu", at);
-	if (!sur) {
-		v->u.s = (const char *)s;
-		v->len = (uint32_t)n;
+		return -EBADMSG;
+	if (!sur)
 		return 0;
-	}
-	out = o = arena_alloc(r, n + 1);
-	if (!out)
-		return err_set(ENOMEM, "out of memory reading marshal data");
 	for (size_t i = 0; i < n;) {
 		if (s[i] == 0xed && i + 2 < n && s[i + 1] >= 0xa0) {
 			/* U+FFFD is three bytes, as a surrogate is */
@@ -204,8 +182,37 @@ static int read_str(struct mreader *r, size_t n, bool latin1, size_t at, struct 
 			*o++ = s[i++];
 		}
 	}
-	v->u.s = (const char *)out;
-	v->len = (uint32_t)(o - out);
+	*ret_len = (size_t)(o - out);
+	return 1;
+}
+
+/* Reads a str of n bytes at r->pos (see marshal_str_utf8()). */
+static int read_str(struct mreader *r, size_t n, bool latin1, size_t at, struct mval *v)
+{
+	const unsigned char *s;
+	unsigned char *out = NULL;
+	size_t outlen = 0;
+	int k;
+
+	if (need(r, n, at) < 0)
+		return truncated(r, at);
+	s = r->buf + r->pos;
+	r->pos += n;
+	v->type = MV_STR;
+	v->off = at;
+	/* Only a conversion needs the copy; ASCII is by far the common case. */
+	for (size_t i = 0; i < n; i++)
+		if (s[i] & 0x80) {
+			out = arena_alloc(r, 2 * n + 1);
+			if (!out)
+				return err_set(ENOMEM, "out of memory reading marshal data");
+			break;
+		}
+	k = out ? marshal_str_utf8(s, n, latin1, out, &outlen) : 0;
+	if (k < 0)
+		return err_set(EBADMSG, "invalid UTF-8 in string at offset %zu", at);
+	v->u.s = k ? (const char *)out : (const char *)s;
+	v->len = (uint32_t)(k ? outlen : n);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
  * outlive the values. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,3 +43,11 @@ int marshal_parse(const void *buf, size_t len, struct mreader **ret_reader,
 void marshal_free(struct mreader *r);
 
 const char *mtype_name(int type);
+
+/* A marshalled str's bytes s[0..n) as the UTF-8 that Python's str holds: the ASCII kinds
+ * (latin1) are Latin-1, the others "surrogatepass" UTF-8, whose surrogates become U+FFFD
+ * so that everything printed is well-formed. Returns 0 when s already is that UTF-8 (the
+ * common case: no copy), 1 when the converted string was written to out (room for 2*n
+ * bytes) with its length in *ret_len, -EBADMSG when s is not valid UTF-8. */
+int marshal_str_utf8(const unsigned char *s, size_t n, bool latin1, unsigned char *out,
+		     size_t *ret_len);

@@ -1,24 +1,26 @@
-/* pstats reader (see pstats.h): marshal.c decodes the file, this file checks its shape
- * and turns it into a table of functions and caller edges, with the strings interned so
- * that a function's key is compared by pointer. */
+/* pstats reader (see pstats.h). pstats_parse() tries the direct decoder first
+ * (pstats_direct.c), which reads the form cProfile writes straight into the tables;
+ * whatever it does not take -- another form, or corrupt data -- is read here the
+ * generic way: marshal.c decodes the whole object, this file checks its shape and
+ * turns it into a table of functions and caller edges, with the strings interned so
+ * that a function's key is compared by pointer, and says what is wrong where. The
+ * string pool, sorting and the text table are shared. */
 #include "pstats.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bigmem.h"
 #include "error.h"
 #include "flame.h"
+#include "log.h"
 #include "marshal.h"
-
-struct pstats_pool {
-	char **slots;          /* open addressing, NUL-terminated strings */
-	size_t cap, n;
-	struct pool_chunk *chunks;
-};
+#include "pstats_impl.h"
 
 struct pool_chunk {
 	struct pool_chunk *next;
@@ -26,13 +28,22 @@ struct pool_chunk {
 	char data[];
 };
 
-static uint64_t hash_bytes(const char *s, size_t n, uint64_t h)
+/* Eight bytes at a time: names are short, and most are read once (the rest are
+ * back-references, resolved without hashing). */
+uint32_t pool_hash(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
 	}
-	return h;
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	return (uint32_t)(h ^ h >> 32);
 }
 
 static void pool_free(struct pstats_pool *p)
@@ -43,20 +54,23 @@ static void pool_free(struct pstats_pool *p)
 		return;
 	for (c = p->chunks; c; c = n) {
 		n = c->next;
-		free(c);
+		bigmem_free(c);
 	}
-	free(p->slots);
+	bigmem_free(p->slots);
 	free(p);
 }
 
-static char *pool_copy(struct pstats_pool *p, const char *s, size_t n)
+char *pool_copy(struct pstats_pool *p, const char *s, size_t n)
 {
 	struct pool_chunk *c = p->chunks;
 	char *d;
 
 	if (!c || c->cap - c->used < n + 1) {
-		size_t cap = n + 1 > 65536 ? n + 1 : 65536;
-		c = malloc(sizeof(*c) + cap);
+		/* 64 KiB, then larger as the profile proves large */
+		size_t cap = c ? (c->cap < ((size_t)4 << 20) ? c->cap * 2 : c->cap) : 65536;
+		if (cap < n + 1)
+			cap = n + 1;
+		c = bigmem_alloc(sizeof(*c) + cap);
 		if (!c)
 			return NULL;
 		c->cap = cap;
@@ -71,41 +85,52 @@ static char *pool_copy(struct pstats_pool *p, const char *s, size_t n)
 	return d;
 }
 
-/* The one copy of the string s[0..n), or NULL when out of memory. */
-static const char *pool_intern(struct pstats_pool *p, const char *s, size_t n)
+static int pool_grow(struct pstats_pool *p)
 {
-	uint64_t h;
-	size_t i;
+	size_t cap = p->cap ? p->cap * 2 : 1024;
+	struct pool_slot *slots = bigmem_calloc(cap, sizeof(*slots));
 
-	if (p->n * 2 >= p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 1024;
-		char **slots = calloc(cap, sizeof(*slots));
-		if (!slots)
-			return NULL;
-		for (size_t j = 0; j < p->cap; j++) {
-			char *t = p->slots[j];
-			if (!t)
-				continue;
-			i = hash_bytes(t, strlen(t), 0xcbf29ce484222325ULL) & (cap - 1);
-			while (slots[i])
-				i = (i + 1) & (cap - 1);
-			slots[i] = t;
-		}
-		free(p->slots);
-		p->slots = slots;
-		p->cap = cap;
+	if (!slots)
+		return -ENOMEM;
+	for (size_t j = 0; j < p->cap; j++) {
+		size_t i;
+		if (!p->slots[j].s)
+			continue;
+		for (i = p->slots[j].hash & (cap - 1); slots[i].s; i = (i + 1) & (cap - 1))
+			;
+		slots[i] = p->slots[j];
 	}
-	h = hash_bytes(s, n, 0xcbf29ce484222325ULL);
-	for (i = h & (p->cap - 1); p->slots[i]; i = (i + 1) & (p->cap - 1))
-		if (strncmp(p->slots[i], s, n) == 0 && p->slots[i][n] == '\0')
-			return p->slots[i];
+	bigmem_free(p->slots);
+	p->slots = slots;
+	p->cap = cap;
+	return 0;
+}
+
+int pool_intern(struct pstats_pool *p, const char *s, size_t n, uint32_t hash,
+		const char **ret)
+{
+	size_t i, mask;
+	char *copy;
+
+	if (n > UINT32_MAX)
+		return -EINVAL;
+	if (p->n * 2 >= p->cap && pool_grow(p) < 0)
+		return -ENOMEM;
+	mask = p->cap - 1;
+	for (i = hash & mask; p->slots[i].s; i = (i + 1) & mask)
+		if (p->slots[i].hash == hash && p->slots[i].len == n && memcmp(p->slots[i].s, s, n) == 0) {
+			*ret = p->slots[i].s;
+			return 0;
+		}
 	if (memchr(s, '\0', n))
-		return NULL;
-	p->slots[i] = pool_copy(p, s, n);
-	if (!p->slots[i])
-		return NULL;
+		return -EINVAL;
+	copy = pool_copy(p, s, n);
+	if (!copy)
+		return -ENOMEM;
+	p->slots[i] = (struct pool_slot){ .s = copy, .len = (uint32_t)n, .hash = hash };
 	p->n++;
-	return p->slots[i];
+	*ret = copy;
+	return 0;
 }
 
 /* Function keys -> index into funcs. */
@@ -113,14 +138,6 @@ struct fmap {
 	size_t *slots;         /* index + 1; 0 is empty */
 	size_t cap;
 };
-
-static uint64_t key_hash(const char *file, const char *name, int64_t line)
-{
-	uint64_t h = (uint64_t)(uintptr_t)file * 0x9e3779b97f4a7c15ULL;
-	h ^= (uint64_t)(uintptr_t)name * 0xc2b2ae3d27d4eb4fULL;
-	h ^= (uint64_t)line * 0x165667b19e3779f9ULL;
-	return h ^ (h >> 29);
-}
 
 struct builder {
 	const char *what;
@@ -134,7 +151,7 @@ static int fmap_find(struct builder *b, const char *file, const char *name, int6
 {
 	size_t mask = b->map.cap - 1, i;
 
-	for (i = key_hash(file, name, line) & mask; b->map.slots[i]; i = (i + 1) & mask) {
+	for (i = pstats_key_hash(file, name, line) & mask; b->map.slots[i]; i = (i + 1) & mask) {
 		const struct pstats_func *f = &b->ps->funcs[b->map.slots[i] - 1];
 		if (f->file == file && f->name == name && f->line == line) {
 			*ret_slot = i;
@@ -158,7 +175,7 @@ static int fmap_grow(struct builder *b)
 		if (!idx)
 			continue;
 		f = &b->ps->funcs[idx - 1];
-		for (i = key_hash(f->file, f->name, f->line) & (cap - 1); slots[i]; i = (i + 1) & (cap - 1))
+		for (i = pstats_key_hash(f->file, f->name, f->line) & (cap - 1); slots[i]; i = (i + 1) & (cap - 1))
 			;
 		slots[i] = idx;
 	}
@@ -181,6 +198,7 @@ static int key_index(struct builder *b, const struct mval *key, bool phantom, si
 	const struct mval *it;
 	const char *file, *name;
 	size_t slot;
+	int k;
 
 	if (key->type != MV_TUPLE || key->len != 3)
 		return bad(b, key, "a (file, line, function) key expected");
@@ -191,11 +209,11 @@ static int key_index(struct builder *b, const struct mval *key, bool phantom, si
 		return bad(b, &it[1], "a line number expected");
 	if (it[2].type != MV_STR)
 		return bad(b, &it[2], "a function name expected");
-	file = pool_intern(b->ps->pool, it[0].u.s, it[0].len);
-	name = pool_intern(b->ps->pool, it[2].u.s, it[2].len);
-	if (!file || !name) {
-		if ((file && memchr(it[2].u.s, '\0', it[2].len)) ||
-		    (!file && memchr(it[0].u.s, '\0', it[0].len)))
+	if ((k = pool_intern(b->ps->pool, it[0].u.s, it[0].len, pool_hash(it[0].u.s, it[0].len),
+			     &file)) < 0 ||
+	    (k = pool_intern(b->ps->pool, it[2].u.s, it[2].len, pool_hash(it[2].u.s, it[2].len),
+			     &name)) < 0) {
+		if (k == -EINVAL)
 			return err_set(EBADMSG, "profile '%s': NUL byte in a name at offset %zu",
 				       b->what, key->off);
 		return err_set(ENOMEM, "out of memory reading profile '%s'", b->what);
@@ -209,7 +227,7 @@ static int key_index(struct builder *b, const struct mval *key, bool phantom, si
 	}
 	if (b->ps->n_funcs == b->cap_funcs) {
 		size_t cap = b->cap_funcs ? b->cap_funcs * 2 : 1024;
-		struct pstats_func *f = realloc(b->ps->funcs, cap * sizeof(*f));
+		struct pstats_func *f = bigmem_realloc(b->ps->funcs, cap * sizeof(*f));
 		if (!f)
 			return err_set(ENOMEM, "out of memory reading profile '%s'", b->what);
 		b->ps->funcs = f;
@@ -255,7 +273,8 @@ static int oom(const char *what)
 	return err_set(ENOMEM, "out of memory reading profile '%s'", what);
 }
 
-int pstats_parse(const void *buf, size_t len, const char *what, struct pstats **ret)
+int pstats_parse_generic(const void *buf, size_t len, const char *what, unsigned flags,
+			 struct pstats **ret)
 {
 	struct mreader *mr = NULL;
 	const struct mval *root;
@@ -351,7 +370,7 @@ int pstats_parse(const void *buf, size_t len, const char *what, struct pstats **
 	/* Edges grouped by callee, in the functions' order. A caller key repeated inside
 	 * one callers dict also replaces the earlier one in Python; cProfile never writes
 	 * that, and here both are kept. */
-	edges = malloc((n_raw + 1) * sizeof(*edges));
+	edges = bigmem_alloc((n_raw + 1) * sizeof(*edges));
 	if (!edges) {
 		k = oom(what);
 		goto out;
@@ -363,6 +382,13 @@ int pstats_parse(const void *buf, size_t len, const char *what, struct pstats **
 		if (f->n_callers)
 			memcpy(edges + m, raw + ee[i].start, f->n_callers * sizeof(*edges));
 		m += f->n_callers;
+	}
+	if (flags & PSTATS_NO_CALLERS) {
+		/* the phantoms come last: they go with the edges */
+		b.ps->n_funcs = b.ps->n_real;
+		for (size_t i = 0; i < b.ps->n_funcs; i++)
+			b.ps->funcs[i].first_caller = b.ps->funcs[i].n_callers = 0;
+		m = 0;
 	}
 	b.ps->callers = edges;
 	b.ps->n_callers = m;
@@ -384,18 +410,37 @@ out:
 	pstats_free(b.ps);
 	free(b.map.slots);
 	free(raw);
-	free(edges);
+	bigmem_free(edges);
 	free(ee);
 	marshal_free(mr);
 	return k;
+}
+
+int pstats_parse_flags(const void *buf, size_t len, const char *what, unsigned flags,
+		       struct pstats **ret)
+{
+	int k = pstats_parse_direct(buf, len, flags, ret);
+
+	if (k == PSTATS_NOT_HANDLED) {
+		log_debug("profile '%s': not in the form cProfile writes; reading it generically", what);
+		k = pstats_parse_generic(buf, len, what, flags, ret);
+	} else if (k < 0) {
+		k = err_set(-k, "out of memory reading profile '%s'", what);
+	}
+	return k;
+}
+
+int pstats_parse(const void *buf, size_t len, const char *what, struct pstats **ret)
+{
+	return pstats_parse_flags(buf, len, what, 0, ret);
 }
 
 void pstats_free(struct pstats *ps)
 {
 	if (!ps)
 		return;
-	free(ps->funcs);
-	free(ps->callers);
+	bigmem_free(ps->funcs);
+	bigmem_free(ps->callers);
 	pool_free(ps->pool);
 	free(ps);
 }
@@ -420,12 +465,14 @@ int read_whole_file(const char *path, size_t max, char **ret_buf, size_t *ret_le
 		k = err_set(EISDIR, "'%s' is a folder", path);
 		goto out;
 	}
+	/* a regular file's size is known: one buffer of that size (and the NUL), filled
+	 * without copies; the buffer grows only if the file does while it is read */
 	cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
 	if (cap - 1 > max) {
 		k = err_set(EFBIG, "'%s' is larger than %zu bytes", path, max);
 		goto out;
 	}
-	buf = malloc(cap);
+	buf = bigmem_alloc(cap);
 	if (!buf) {
 		k = err_set(ENOMEM, "out of memory reading '%s'", path);
 		goto out;
@@ -433,18 +480,32 @@ int read_whole_file(const char *path, size_t max, char **ret_buf, size_t *ret_le
 	for (;;) {
 		ssize_t n;
 		if (len + 1 == cap) {
+			/* full: read one byte more before growing, so that the usual end of
+			 * file costs no reallocation */
+			char c;
 			char *p;
+			n = read(fd, &c, 1);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				k = err_set(errno, "cannot read '%s': %s", path, strerror(errno));
+				goto out;
+			}
+			if (n == 0)
+				break;
 			if (cap > max) {
 				k = err_set(EFBIG, "'%s' is larger than %zu bytes", path, max);
 				goto out;
 			}
-			p = realloc(buf, cap * 2);
+			p = bigmem_realloc(buf, cap * 2);
 			if (!p) {
 				k = err_set(ENOMEM, "out of memory reading '%s'", path);
 				goto out;
 			}
 			buf = p;
 			cap *= 2;
+			buf[len++] = c;
+			continue;
 		}
 		n = read(fd, buf + len, cap - 1 - len);
 		if (n < 0) {
@@ -463,7 +524,7 @@ int read_whole_file(const char *path, size_t max, char **ret_buf, size_t *ret_le
 	buf = NULL;
 	k = 0;
 out:
-	free(buf);
+	bigmem_free(buf);
 	close(fd);
 	return k;
 }
@@ -477,7 +538,7 @@ int pstats_load(const char *path, struct pstats **ret)
 	if ((k = read_whole_file(path, SIZE_MAX / 2, &buf, &len)) < 0)
 		return k;
 	k = pstats_parse(buf, len, path, ret);
-	free(buf);
+	bigmem_free(buf);
 	return k;
 }
 
@@ -522,20 +583,13 @@ static int before(const struct pstats *ps, enum pstats_sort key, size_t a, size_
 	}
 }
 
-/* Stable merge sort: pstats sorts with Python's stable sort. */
-int pstats_order(const struct pstats *ps, enum pstats_sort key, size_t **ret_order)
+/* Stable merge sort of a[0..n): pstats sorts with Python's stable sort. */
+static int sort_idx(const struct pstats *ps, enum pstats_sort key, size_t *a, size_t n)
 {
-	size_t n = ps->n_real, *a, *tmp;
+	size_t *tmp = malloc((n + 1) * sizeof(*tmp));
 
-	a = malloc((n + 1) * sizeof(*a));
-	tmp = malloc((n + 1) * sizeof(*tmp));
-	if (!a || !tmp) {
-		free(a);
-		free(tmp);
+	if (!tmp)
 		return err_set(ENOMEM, "out of memory sorting the profile");
-	}
-	for (size_t i = 0; i < n; i++)
-		a[i] = i;
 	for (size_t w = 1; w < n; w *= 2) {
 		for (size_t lo = 0; lo < n; lo += 2 * w) {
 			size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
@@ -550,7 +604,84 @@ int pstats_order(const struct pstats *ps, enum pstats_sort key, size_t **ret_ord
 		memcpy(a, tmp, n * sizeof(*a));
 	}
 	free(tmp);
+	return 0;
+}
+
+int pstats_order(const struct pstats *ps, enum pstats_sort key, size_t **ret_order)
+{
+	size_t n = ps->n_real, *a;
+	int k;
+
+	a = malloc((n + 1) * sizeof(*a));
+	if (!a)
+		return err_set(ENOMEM, "out of memory sorting the profile");
+	for (size_t i = 0; i < n; i++)
+		a[i] = i;
+	if ((k = sort_idx(ps, key, a, n)) < 0) {
+		free(a);
+		return k;
+	}
 	*ret_order = a;
+	return 0;
+}
+
+/* Whether a comes before b in the stable sort of ascending indices: a strict total
+ * order, as long as no key is NaN. */
+static bool ahead(const struct pstats *ps, enum pstats_sort key, size_t a, size_t b)
+{
+	if (before(ps, key, a, b))
+		return true;
+	return !before(ps, key, b, a) && a < b;
+}
+
+/* The heap keeps the best k seen so far with the last of them at its root. */
+static void sift_down(const struct pstats *ps, enum pstats_sort key, size_t *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i, t;
+		if (l < n && ahead(ps, key, h[m], h[l]))
+			m = l;
+		if (r < n && ahead(ps, key, h[m], h[r]))
+			m = r;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+int pstats_top(const struct pstats *ps, enum pstats_sort key, size_t *idx, size_t n, size_t k)
+{
+	bool nan = false;
+
+	if (k > n)
+		k = n;
+	if (key != PSTATS_SORT_CALLS)
+		for (size_t i = 0; i < n && !nan; i++)
+			nan = isnan(key == PSTATS_SORT_TOTTIME ? ps->funcs[idx[i]].tt : ps->funcs[idx[i]].ct);
+	/* NaN compares as neither greater nor less: then only the merge sort itself says
+	 * where things go. A large k gains nothing from the heap. */
+	if (nan || k > n / 4)
+		return sort_idx(ps, key, idx, n);
+	if (k == 0)
+		return 0;
+	/* idx[0..k) is the heap; each later index either misses it or replaces its last */
+	for (size_t i = k / 2; i-- > 0;)
+		sift_down(ps, key, idx, k, i);
+	for (size_t i = k; i < n; i++)
+		if (ahead(ps, key, idx[i], idx[0])) {
+			idx[0] = idx[i];
+			sift_down(ps, key, idx, k, 0);
+		}
+	/* take the last out one at a time: idx[0..k) ends up best first */
+	for (size_t m = k; m > 1; m--) {
+		size_t t = idx[0];
+		idx[0] = idx[m - 1];
+		idx[m - 1] = t;
+		sift_down(ps, key, idx, m - 1, 0);
+	}
 	return 0;
 }
 
@@ -638,9 +769,16 @@ static int fill_summary(FILE *f, void *arg)
 		fputs("no profile data: the program ran no Python code\n", f);
 		return 0;
 	}
-	if ((k = pstats_order(a->ps, PSTATS_SORT_CUMULATIVE, &order)) < 0)
-		return k;
 	n = a->top > 0 && (size_t)a->top < a->ps->n_real ? (size_t)a->top : a->ps->n_real;
+	order = malloc((a->ps->n_real + 1) * sizeof(*order));
+	if (!order)
+		return err_set(ENOMEM, "out of memory sorting the profile");
+	for (size_t i = 0; i < a->ps->n_real; i++)
+		order[i] = i;
+	if ((k = pstats_top(a->ps, PSTATS_SORT_CUMULATIVE, order, a->ps->n_real, n)) < 0) {
+		free(order);
+		return k;
+	}
 	if (n < a->ps->n_real)
 		snprintf(by, sizeof(by), "cumulative time; the top %zu of %zu functions", n, a->ps->n_real);
 	else

@@ -51,6 +51,13 @@ enum pstats_sort {
 /* Decodes a pstats file held in buf; what names it in errors. Returns -EBADMSG (with
  * the offset in the reason) for corrupt data. */
 int pstats_parse(const void *buf, size_t len, const char *what, struct pstats **ret);
+
+/* PSTATS_NO_CALLERS: the call graph is not wanted (a report table, a diff): callers is
+ * left empty, every n_callers 0, and the functions named only as callers (phantoms)
+ * are left out. The dict is read and checked all the same. */
+enum { PSTATS_NO_CALLERS = 1 };
+int pstats_parse_flags(const void *buf, size_t len, const char *what, unsigned flags,
+		       struct pstats **ret);
 /* Reads path whole, then pstats_parse(). -ENOENT when it does not exist. */
 int pstats_load(const char *path, struct pstats **ret);
 void pstats_free(struct pstats *ps);
@@ -62,8 +69,13 @@ int pstats_sort_parse(const char *name, enum pstats_sort *ret);
 /* Indices of the real functions (not phantoms), sorted as pstats.sort_stats() does:
  * descending by key, equal keys in file order. Caller frees *ret_order. */
 int pstats_order(const struct pstats *ps, enum pstats_sort key, size_t **ret_order);
+/* The first k of pstats_order() among the indices idx[0..n) (ascending), in that order,
+ * in idx[0..k); the rest of idx is left in no particular order. A partial selection:
+ * when only the top rows are shown, the rest need not be sorted. */
+int pstats_top(const struct pstats *ps, enum pstats_sort key, size_t *idx, size_t n, size_t k);
 
-/* Reads a whole file into memory (NUL-terminated for convenience). */
+/* Reads a whole file into memory (NUL-terminated for convenience); the caller frees
+ * *ret_buf with bigmem_free(). */
 int read_whole_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);
 
 /* pstats's own text table: header with the totals, then the top rows. */

@@ -97,6 +97,10 @@ static int next(struct doc *d)
 			       d->parser.problem_mark.line + 1, d->parser.problem_mark.column + 1,
 			       d->parser.problem ? d->parser.problem : "YAML error");
 	d->have_ev = true;
+	/* Past the end of the stream libyaml keeps answering with empty events: a loop
+	 * waiting for a closing event would never end. */
+	if (d->ev.type == YAML_NO_EVENT)
+		return err_set(EINVAL, "matrix '%s': unexpected end of the document", d->path);
 	return 0;
 }
 

@@ -114,6 +114,11 @@ static int classify(const struct input_file *f, bool by_content, enum profile_ty
 
 int run_data_parse(const struct input *in, struct run_data **ret)
 {
+	return run_data_parse_flags(in, 0, ret);
+}
+
+int run_data_parse_flags(const struct input *in, unsigned pstats_flags, struct run_data **ret)
+{
 	struct run_data *d;
 	int k;
 
@@ -149,7 +154,7 @@ int run_data_parse(const struct input *in, struct run_data **ret)
 		p->name = f->name;
 		switch (t) {
 		case PROF_CPROFILE:
-			k = pstats_parse(f->data, f->len, f->name, &p->ps);
+			k = pstats_parse_flags(f->data, f->len, f->name, pstats_flags, &p->ps);
 			break;
 		case PROF_MEMRAY:
 			k = memray_parse(f->data, f->len, f->name, &p->memray);
@@ -296,7 +301,8 @@ static bool keep(const struct report_opts *o, const char *label)
 	return !o->filter || regexec(o->filter, label, 0, NULL, 0) == 0;
 }
 
-/* The pstats rows to show: sorted, filtered, cut to --top. */
+/* The pstats rows to show: filtered, cut to --top, sorted. Labels are made only for a
+ * filter, and only the rows shown are sorted. */
 static int pstats_rows(const struct pstats *ps, const struct report_opts *o, size_t **ret,
 		       size_t *ret_n, size_t *ret_matched)
 {
@@ -304,14 +310,22 @@ static int pstats_rows(const struct pstats *ps, const struct report_opts *o, siz
 	char label[4096];
 	int k;
 
-	if ((k = pstats_order(ps, o->sort, &order)) < 0)
-		return k;
+	order = malloc((ps->n_real + 1) * sizeof(*order));
+	if (!order)
+		return err_set(ENOMEM, "out of memory sorting the profile");
 	for (size_t i = 0; i < ps->n_real; i++) {
-		pstats_label(&ps->funcs[order[i]], label, sizeof(label));
-		if (keep(o, label))
-			order[n++] = order[i];
+		if (o->filter) {
+			pstats_label(&ps->funcs[i], label, sizeof(label));
+			if (!keep(o, label))
+				continue;
+		}
+		order[n++] = i;
 	}
 	*ret_matched = n;
+	if ((k = pstats_top(ps, o->sort, order, n, o->top && n > o->top ? o->top : n)) < 0) {
+		free(order);
+		return k;
+	}
 	if (o->top && n > o->top)
 		n = o->top;
 	*ret = order;

@@ -43,6 +43,8 @@ int report_format_parse(const char *s, bool junit_ok, enum report_format *ret);
 
 /* Parses every file of in; an unreadable profile is an error naming it. */
 int run_data_parse(const struct input *in, struct run_data **ret);
+/* The same, with pstats_parse_flags()' flags for cProfile data. */
+int run_data_parse_flags(const struct input *in, unsigned pstats_flags, struct run_data **ret);
 void run_data_free(struct run_data *d);
 
 int report_write(FILE *f, const struct run_data *d, const struct report_opts *o);

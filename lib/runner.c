@@ -12,6 +12,7 @@
 #include "matrix.h"
 #include "paths.h"
 #include "plugin.h"
+#include "progress.h"
 #include "post_impl.h"
 #include "python.h"
 #include "redact.h"
@@ -62,6 +63,8 @@ static int matrix_failure_code(int r)
 struct manifest_ctx {
 	json_t *m;
 	const char *run_dir;
+	struct progress *progress;
+	bool durable;        /* fsync manifest.json: it is the record (no bundle carries it) */
 };
 
 static int manifest_cb(void *ud, const struct artifact_list *l, char **ret, size_t *ret_len)
@@ -77,7 +80,7 @@ static int manifest_cb(void *ud, const struct artifact_list *l, char **ret, size
 	if (!s)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "%s/manifest.json", c->run_dir);
-	r = write_file_atomic(path, s, len);
+	r = c->durable ? write_file_atomic(path, s, len) : write_file_replace(path, s, len);
 	if (r < 0) {
 		free(s);
 		return r;
@@ -91,6 +94,32 @@ static int aborted_cb(void *ud)
 {
 	(void)ud;
 	return supervise_signals() >= 3;
+}
+
+static void progress_bundle_cb(void *ud, uint64_t done, uint64_t total)
+{
+	struct manifest_ctx *c = ud;
+
+	(void)total;
+	progress_update(c->progress, done);
+}
+
+/* When the bundle could not be written (or was aborted), manifest.json still goes into
+ * the run folder, saying why, with the artifacts' sizes (hashing them could take as long
+ * as the bundle). Best effort: on a full disk it may fail too. The reason for r is kept
+ * for the caller. */
+static void manifest_after_failure(struct manifest_ctx *mc, struct artifact_list *arts, int r)
+{
+	char reason[1024], *s = NULL;
+	size_t len;
+
+	snprintf(reason, sizeof(reason), "%s", err_msg_for(r));
+	json_object_set_new(mc->m, "bundle", json_pack("{s:s, s:b}", "error", reason,
+						       "aborted", r == -EINTR));
+	mc->durable = true;  /* no bundle carries it now */
+	if (manifest_cb(mc, arts, &s, &len) == 0)
+		free(s);
+	err_set(-r, "%s", reason);
 }
 
 static json_t *target_json(const struct target *t)
@@ -128,6 +157,12 @@ static json_t *ended_json(const struct supervise_result *s, int exit_status)
 		json_object_set_new(o, "stopped_by", json_string(sigabbrev_np(s->stop_signal)));
 	if (s->escalation)
 		json_object_set_new(o, "sctprof_sent", json_string(sigabbrev_np(s->escalation)));
+	/* What the test left behind: orphans sctprof reaped, the stop sequence it needed
+	 * for the rest of the group, and processes still running outside it. */
+	json_object_set_new(o, "orphans_reaped", json_integer(s->reaped));
+	if (s->cleanup_signal)
+		json_object_set_new(o, "leftovers_sent", json_string(sigabbrev_np(s->cleanup_signal)));
+	json_object_set_new(o, "left_running", json_integer(s->left_running));
 	return o;
 }
 
@@ -456,12 +491,16 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 
 	/* 4. Post-processing: bounded, recorded, never fatal. */
 	post_init(&post, res.run_dir, o->post_timeout);
-	if (o->inject) {
-		int rc = inject_collect(res.run_dir, kind, o->inject_match ? o->inject_match :
-					INJECT_MATCH_DEFAULT, &post, &procs);
-		post_record(&post, "inject-summary", rc, NULL);
-	} else if (plugin->post) {
-		plugin->post(&tr, &post);
+	if (o->inject || plugin->post) {
+		struct progress *pp = progress_begin("post-processing", 0, NULL);
+		if (o->inject) {
+			int rc = inject_collect(res.run_dir, kind, o->inject_match ? o->inject_match :
+						INJECT_MATCH_DEFAULT, &post, &procs);
+			post_record(&post, "inject-summary", rc, NULL);
+		} else {
+			plugin->post(&tr, &post);
+		}
+		progress_end(pp);
 	}
 
 	/* 5. The manifest. */
@@ -513,9 +552,13 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 	}
 	if (arts.skipped)
 		log_warn("%zu symbolic links or special files in '%s' left out", arts.skipped, res.run_dir);
+	if (arts.n == 0)
+		post_warn(&post, "the profiler wrote no files%s", sres.escalation == SIGKILL
+			  ? " (it was killed with SIGKILL: it ignored SIGINT and SIGTERM)" : "");
 	{
-		struct manifest_ctx mc = { .m = m, .run_dir = res.run_dir };
-		struct bundle_cb cb = { .manifest = manifest_cb, .aborted = aborted_cb, .ud = &mc };
+		struct manifest_ctx mc = { .m = m, .run_dir = res.run_dir, .durable = o->no_archive };
+		struct bundle_cb cb = { .manifest = manifest_cb, .aborted = aborted_cb,
+					.progress = progress_bundle_cb, .ud = &mc };
 		char latest[PATH_MAX], *outdir = strdup(res.run_dir);
 
 		if (!outdir) {
@@ -524,41 +567,49 @@ int runner_run(const struct run_opts *o, struct run_result *ret, int *ret_code)
 		}
 		*strrchr(outdir, '/') = '\0';
 		snprintf(latest, sizeof(latest), "%s/latest", outdir);
-		if (o->no_archive) {
+		if (supervise_signals() >= 3) {
+			r = err_set(EINTR, "bundling skipped: sctprof was asked three times to stop");
+		} else if (o->no_archive) {
 			char *s = NULL;
 			size_t len;
+			mc.progress = progress_begin("hashing", arts.total, NULL);
 			r = artifacts_hash(res.run_dir, &arts);
+			progress_end(mc.progress);
 			if (r == 0)
 				r = manifest_cb(&mc, &arts, &s, &len);
 			free(s);
 			if (r == 0)
 				(void)symlink_atomic(res.run_id, latest);
+		} else if (asprintf(&res.bundle, "%s/%s.%s", outdir, res.run_id,
+				    bundle_format_ext(o->format)) < 0) {
+			res.bundle = NULL;
+			r = -ENOMEM;
 		} else {
-			if (asprintf(&res.bundle, "%s/%s.%s", outdir, res.run_id,
-				     bundle_format_ext(o->format)) < 0) {
-				res.bundle = NULL;
-				r = -ENOMEM;
+			mc.progress = progress_begin("bundling", arts.total, res.bundle);
+			r = bundle_write(res.run_dir, res.run_id, &arts, o->format, res.bundle, &cb);
+			progress_end(mc.progress);
+			if (r == 0) {
+				(void)symlink_atomic(strrchr(res.bundle, '/') + 1, latest);
 			} else {
-				r = bundle_write(res.run_dir, res.run_id, &arts, o->format, res.bundle, &cb);
-				if (r == 0) {
-					char name[PATH_MAX];
-					snprintf(name, sizeof(name), "%s.%s", res.run_id,
-						 bundle_format_ext(o->format));
-					(void)symlink_atomic(name, latest);
-				} else {
-					free(res.bundle);
-					res.bundle = NULL;
-				}
+				free(res.bundle);
+				res.bundle = NULL;
 			}
 		}
 		free(outdir);
 		if (r < 0) {
+			manifest_after_failure(&mc, &arts, r);
 			code = r == -EINTR ? res.exit_status : EXIT_IOERR;
 			goto out;
 		}
 	}
 	code = res.exit_status;
 out:
+	/* Nothing ran: no run folder is left behind (it is empty). */
+	if (r < 0 && !res.started && res.run_dir && rmdir(res.run_dir) == 0) {
+		free(res.run_dir);
+		free(res.run_id);
+		res.run_dir = res.run_id = NULL;
+	}
 	post_done(&post);
 	json_decref(procs);
 	json_decref(m);

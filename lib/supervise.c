@@ -4,6 +4,7 @@
 #include "supervise.h"
 #include "error.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -38,7 +40,8 @@ static void count_signal(int sig)
 
 void supervise_count_signals(void)
 {
-	struct sigaction sa = { .sa_handler = count_signal };
+	/* SA_RESTART: a stop signal during bundling must not fail a write with EINTR. */
+	struct sigaction sa = { .sa_handler = count_signal, .sa_flags = SA_RESTART };
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -132,16 +135,94 @@ static void noop(int sig)
 	(void)sig;
 }
 
+/* Children of this process (every thread's), from /proc: processes that left the
+ * child's group and were handed to us as subreaper. */
+static unsigned count_children(void)
+{
+	char path[64];
+	unsigned n = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		FILE *f;
+		int c;
+		bool in_num = false;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%.20s/children", e->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		while ((c = fgetc(f)) != EOF) {
+			bool digit = c >= '0' && c <= '9';
+			if (digit && !in_num)
+				n++;
+			in_num = digit;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+static struct timeval tv_minus(struct timeval a, struct timeval b)
+{
+	struct timeval r;
+
+	timersub(&a, &b, &r);
+	if (r.tv_sec < 0)
+		r = (struct timeval){ 0 };
+	return r;
+}
+
+/* The stop sequence, sent to one target: the child's group, then (as PID 1) everyone. */
+struct stopper {
+	pid_t target;         /* for kill(): -pgid, or -1 */
+	int sent;             /* the stage reached: 0, SIGINT, SIGTERM, SIGKILL */
+	double next;          /* when the next stage is due (monotonic) */
+	double grace, kill_after;
+};
+
+static int stage_rank(int sig)
+{
+	return sig == SIGKILL ? 3 : sig == SIGTERM ? 2 : sig == SIGINT ? 1 : 0;
+}
+
+static void stop_send(struct stopper *s, int sig, int *strongest)
+{
+	kill(s->target, sig);
+	/* A stopped process (Ctrl-Z, SIGTTIN) acts on the signal only once continued. */
+	if (sig != SIGKILL)
+		kill(s->target, SIGCONT);
+	s->sent = sig;
+	s->next = now_mono() + (sig == SIGINT ? s->grace : sig == SIGTERM ? s->kill_after : 0);
+	if (stage_rank(sig) > stage_rank(*strongest))
+		*strongest = sig;
+}
+
+/* The next stage: SIGINT, then SIGTERM, then SIGKILL. */
+static void stop_advance(struct stopper *s, int *strongest)
+{
+	stop_send(s, s->sent == 0 ? SIGINT : s->sent == SIGINT ? SIGTERM : SIGKILL, strongest);
+}
+
 int supervise_run(const struct supervise_opts *o, struct supervise_result *ret)
 {
 	struct supervise_result res = { 0 };
+	struct stopper stop = { .grace = o->grace, .kill_after = o->kill_after };
+	struct rusage ru_before = { 0 }, ru_after;
 	sigset_t mask, oldmask;
 	struct sigaction sa_noop = { .sa_handler = noop }, old_sa[4];
 	int sfd = -1, errpipe[2] = { -1, -1 }, tty = -1, r = 0, exec_errno = 0;
-	bool child_done = false, group_done = false;
-	double deadline_timeout = 0, deadline_next = 0;
+	bool child_done = false, done = false, child_has_tty = false, give_tty = false;
+	bool pid1 = getpid() == 1;
+	double deadline_timeout = 0;
 	char **env = NULL;
-	pid_t pid, my_pgrp = getpgrp();
+	pid_t pid = -1, my_pgrp = getpgrp();
 	ssize_t n;
 
 	/* As PID 1, a signal with the default disposition is dropped by the kernel: give
@@ -160,8 +241,12 @@ int supervise_run(const struct supervise_opts *o, struct supervise_result *ret)
 	}
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 
-	if (o->foreground && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == my_pgrp)
+	/* The terminal goes to the child when sctprof has it in the foreground, as a shell
+	 * gives it to a job; when sctprof runs in the background it may get it later (fg). */
+	if (o->foreground && isatty(STDIN_FILENO)) {
 		tty = STDIN_FILENO;
+		give_tty = tcgetpgrp(tty) == my_pgrp;
+	}
 
 	env = build_env(o->env_extra);
 	if (!env || pipe2(errpipe, O_CLOEXEC) != 0) {
@@ -170,6 +255,7 @@ int supervise_run(const struct supervise_opts *o, struct supervise_result *ret)
 		goto out;
 	}
 
+	getrusage(RUSAGE_CHILDREN, &ru_before);
 	res.started = now_real();
 	pid = fork();
 	if (pid < 0) {
@@ -179,7 +265,7 @@ int supervise_run(const struct supervise_opts *o, struct supervise_result *ret)
 	if (pid == 0) {
 		int e;
 		setpgid(0, 0);
-		if (tty >= 0)
+		if (give_tty)
 			give_terminal(tty, getpid());
 		for (int i = 0; i < 4; i++)
 			sigaction(stop_sigs[i], &old_sa[i], NULL);
@@ -201,9 +287,12 @@ int supervise_run(const struct supervise_opts *o, struct supervise_result *ret)
 		_exit(127);
 	}
 	res.pid = pid;
+	stop.target = -pid;
 	setpgid(pid, pid); /* both sides, as shells do: whichever runs first wins the race */
-	if (tty >= 0)
+	if (give_tty) {
 		give_terminal(tty, pid);
+		child_has_tty = true;
+	}
 	close(errpipe[1]);
 	errpipe[1] = -1;
 	n = read(errpipe[0], &exec_errno, sizeof(exec_errno));
@@ -216,35 +305,29 @@ int supervise_run(const struct supervise_opts *o, struct supervise_result *ret)
 	if (o->timeout > 0)
 		deadline_timeout = now_mono() + o->timeout;
 
-	while (!group_done) {
+	while (!done) {
 		struct pollfd pfd = { .fd = sfd, .events = POLLIN };
+		int *strongest = child_done ? &res.cleanup_signal : &res.escalation;
 		double t = now_mono(), wait_s = -1;
 		struct signalfd_siginfo si;
-		int timeout_ms;
 
-		if (deadline_timeout > 0 && res.escalation == 0) {
+		if (!child_done && deadline_timeout > 0 && stop.sent == 0) {
 			if (t >= deadline_timeout) {
 				res.how = END_TIMEOUT;
-				kill(-pid, SIGINT);
-				res.escalation = SIGINT;
-				deadline_next = t + o->grace;
+				stop_send(&stop, SIGINT, strongest);
 			} else {
 				wait_s = deadline_timeout - t;
 			}
 		}
-		if (res.escalation == SIGINT || res.escalation == SIGTERM) {
-			if (t >= deadline_next) {
-				int next = res.escalation == SIGINT ? SIGTERM : SIGKILL;
-				kill(-pid, next);
-				res.escalation = next;
-				deadline_next = t + (next == SIGTERM ? o->kill_after : 0);
-			}
-			if (res.escalation != SIGKILL &&
-			    (wait_s < 0 || deadline_next - t < wait_s))
-				wait_s = deadline_next - t;
+		if (stop.sent == SIGINT || stop.sent == SIGTERM) {
+			if (t >= stop.next)
+				stop_advance(&stop, strongest);
+			if (stop.sent != SIGKILL && (wait_s < 0 || stop.next - t < wait_s))
+				wait_s = stop.next - t;
 		}
-		timeout_ms = wait_s < 0 ? -1 : (int)(wait_s * 1000) + 1;
-		if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR) {
+		if (wait_s > 3600)
+			wait_s = 3600;  /* the deadlines are checked again on waking */
+		if (poll(&pfd, 1, wait_s < 0 ? -1 : (int)(wait_s * 1000) + 1) < 0 && errno != EINTR) {
 			r = err_set(errno, "poll: %s", strerror(errno));
 			goto out;
 		}
@@ -253,23 +336,14 @@ int supervise_run(const struct supervise_opts *o, struct supervise_result *ret)
 			if (sig == SIGCHLD)
 				continue;
 			atomic_fetch_add(&signals_seen, 1);
-			if (res.escalation == 0) {
-				if (res.how != END_TIMEOUT) {
-					res.how = END_STOPPED;
-					res.stop_signal = sig;
-				}
-				kill(-pid, SIGINT);
-				res.escalation = SIGINT;
-				deadline_next = now_mono() + o->grace;
-			} else if (res.escalation == SIGINT) {
-				/* Asked again: skip the grace. */
-				kill(-pid, SIGTERM);
-				res.escalation = SIGTERM;
-				deadline_next = now_mono() + o->kill_after;
-			} else {
-				kill(-pid, SIGKILL);
-				res.escalation = SIGKILL;
+			if (stop.sent == 0 && !child_done && res.how != END_TIMEOUT) {
+				res.how = END_STOPPED;
+				res.stop_signal = sig;
 			}
+			/* First: SIGINT and the grace; asked again: skip the grace; a third
+			 * time: SIGKILL. */
+			if (stop.sent != SIGKILL)
+				stop_advance(&stop, child_done ? &res.cleanup_signal : &res.escalation);
 		}
 		/* Reap everything that ended: the main child, and orphans handed to us. */
 		for (;;) {
@@ -277,43 +351,69 @@ int supervise_run(const struct supervise_opts *o, struct supervise_result *ret)
 			pid_t w = waitpid(-1, &st, WNOHANG | WUNTRACED);
 			if (w <= 0)
 				break;
-			if (w == pid && WIFSTOPPED(st)) {
-				/* Ctrl-Z in the child's group: stop ourselves too, as the shell's job. */
-				if (tty >= 0)
+			if (WIFSTOPPED(st)) {
+				if (w != pid || child_done)
+					continue;
+				/* Ctrl-Z in the child's group: stop ourselves too, as the shell's
+				 * job, and continue it when we are continued (fg or bg). */
+				if (child_has_tty) {
 					give_terminal(tty, my_pgrp);
+					child_has_tty = false;
+				}
 				kill(getpid(), SIGSTOP);
-				if (tty >= 0)
+				if (tty >= 0 && tcgetpgrp(tty) == my_pgrp) {
 					give_terminal(tty, pid);
+					child_has_tty = true;
+				}
 				kill(-pid, SIGCONT);
 				continue;
 			}
-			if (w == pid && !child_done) {
+			if (w != pid) {
+				res.reaped++;
+				continue;
+			}
+			if (!child_done) {
 				child_done = true;
 				res.wait_status = st;
-				if (tty >= 0) {
+				if (child_has_tty) {
 					give_terminal(tty, my_pgrp);
-					tty = -1;
+					child_has_tty = false;
 				}
+				/* A stage reached while the child ran carries on for what is left of
+				 * its group, from the same stage. */
 			}
 		}
-		if (child_done) {
-			/* What is left of the group gets the stop sequence too. */
-			if (kill(-pid, 0) != 0 && errno == ESRCH) {
-				group_done = true;
-			} else if (res.escalation == 0) {
-				kill(-pid, SIGINT);
-				res.escalation = SIGINT;
-				deadline_next = now_mono() + o->grace;
-			}
+		if (!child_done)
+			continue;
+		if (kill(stop.target, 0) == 0 || errno != ESRCH) {
+			/* What the main child left behind gets the stop sequence too. */
+			if (stop.sent == 0)
+				stop_send(&stop, SIGINT, &res.cleanup_signal);
+		} else if (pid1 && stop.target != -1 && kill(-1, 0) == 0) {
+			/* As PID 1, the processes that left the group next: the container exits
+			 * only once they are gone. */
+			stop.target = -1;
+			stop.sent = 0;
+			stop_send(&stop, SIGINT, &res.cleanup_signal);
+		} else {
+			done = true;
 		}
 	}
 	if (res.how == END_EXITED && WIFSIGNALED(res.wait_status))
 		res.how = END_SIGNALED;
+	/* Whatever ended since the last look is reaped; what is still our child then is
+	 * running (a zombie would be counted too: it stays a child until reaped). */
+	for (int st; waitpid(-1, &st, WNOHANG) > 0; )
+		res.reaped++;
+	res.left_running = count_children();
 	res.ended = now_real();
-	getrusage(RUSAGE_CHILDREN, &res.rusage);
+	getrusage(RUSAGE_CHILDREN, &ru_after);
+	res.rusage = ru_after;
+	res.rusage.ru_utime = tv_minus(ru_after.ru_utime, ru_before.ru_utime);
+	res.rusage.ru_stime = tv_minus(ru_after.ru_stime, ru_before.ru_stime);
 	*ret = res;
 out:
-	if (tty >= 0)
+	if (child_has_tty)
 		give_terminal(tty, my_pgrp);
 	if (sfd >= 0)
 		close(sfd);

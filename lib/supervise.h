@@ -5,9 +5,12 @@
  * keyboard and Ctrl-C reaches the test directly. SIGINT, SIGTERM, SIGHUP and SIGQUIT sent
  * to sctprof, and --timeout, start the stop sequence: SIGINT to the group (profilers
  * flush on SIGINT, not on SIGTERM), `grace` seconds, SIGTERM, `kill_after` seconds,
- * SIGKILL. A second SIGINT skips the grace. sctprof is a child subreaper (and reaps as
- * PID 1): orphans are reaped, and once the main child has exited what is left of its
- * group gets the same stop sequence. */
+ * SIGKILL; every stop signal is followed by SIGCONT, so that a stopped process acts on
+ * it. A second stop signal skips the grace, a third sends SIGKILL. sctprof is a child
+ * subreaper (and reaps as PID 1): orphans are reaped, and once the main child has exited
+ * what is left of its group gets the same stop sequence. As PID 1 (a container's entry
+ * point) so do the processes that left the group (daemons that called setsid()), so
+ * that the container can exit; elsewhere they are counted and left running. */
 #pragma once
 
 #include <stdbool.h>
@@ -38,9 +41,15 @@ struct supervise_result {
 	int wait_status;          /* the main child's, as from waitpid() */
 	enum run_end how;
 	int stop_signal;          /* the signal that stopped the run (END_STOPPED) */
-	int escalation;           /* the strongest signal sctprof sent: 0, SIGINT, SIGTERM, SIGKILL */
+	int escalation;           /* the strongest signal sctprof sent while the main child
+	                           * ran: 0, SIGINT, SIGTERM, SIGKILL */
+	int cleanup_signal;       /* the same for what the main child left behind */
+	unsigned reaped;          /* descendants other than the main child that sctprof reaped */
+	unsigned left_running;    /* children still there at the end: processes that left the
+	                           * group (as PID 1: none, unless they ignore SIGKILL) */
 	double started, ended;    /* wall clock, seconds since the epoch */
-	struct rusage rusage;     /* of every reaped descendant */
+	struct rusage rusage;     /* of every descendant reaped during this call (CPU times;
+	                           * max RSS is the largest single process's) */
 };
 
 /* Returns 0 once the child and its group are gone, or a negative errno (with err_set)

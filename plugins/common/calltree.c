@@ -474,6 +474,13 @@ int flame_top(const struct flame *f, size_t n, const char *unit, struct sbuf *ou
 	for (size_t i = 0; i < f->n_slots; i++)
 		if (f->slots[i] && f->slots[i]->frame >= max_frame)
 			max_frame = f->slots[i]->frame + 1;
+	/* A truncated file may lack the last frames' descriptions, not millions of them:
+	 * an index far past the table is corrupt data, not a size to allocate. */
+	if ((size_t)max_frame > n_idx + (1u << 20)) {
+		sbuf_printf(out, "corrupt profile: a sample refers to frame %u of %zu\n",
+			    max_frame - 1, f->n_frames);
+		return out->err ? out->err : -EBADMSG;
+	}
 	if (max_frame > n_idx)
 		n_idx = max_frame;
 	if (f->root.total <= 0) {

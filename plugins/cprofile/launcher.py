@@ -17,13 +17,16 @@ Usage (by sctprof only):
          [--summary FILE] -- (SCRIPT | -m MODULE | -c CODE) [ARG...]
 """
 
+import importlib.machinery
+import io
 import os
 import signal
 import sys
 import threading
+import types
 
 import runpy  # imported before profiling starts, so that it does not show as the
-import pkgutil  # program's own work (run_path imports pkgutil lazily)
+              # program's own work (pkgutil too, when run_path needs it: see main())
 
 # The profiler itself is shared with `sctprof run --inject` (sctprof_cprofile.py beside
 # this file). Found by this file's own folder: sys.path[0] is not it under -P or -I.
@@ -88,8 +91,6 @@ def _run(rest):
     elif rest[0] == "-c":
         sys.argv = ["-c"] + rest[2:]
         _set_path0("code", None)
-        import types
-
         main_mod = types.ModuleType("__main__")
         main_mod.__dict__["__builtins__"] = __builtins__
         sys.modules["__main__"] = main_mod
@@ -98,7 +99,36 @@ def _run(rest):
         script = rest[0]
         sys.argv = list(rest)
         _set_path0("script", script)
-        runpy.run_path(script, run_name="__main__")
+        if _plain_source(script):
+            _run_source(script)
+        else:
+            runpy.run_path(script, run_name="__main__")
+
+
+def _plain_source(script):
+    """A source file, run as such; a folder, zip or .pyc goes through runpy.run_path."""
+    return os.path.isfile(script) and not script.endswith((".pyc", ".pyz", ".zip"))
+
+
+def _run_source(script):
+    """A source file as `python script.py` runs it: sys.argv[0] as given, while
+    __main__.__file__ and the code's file name are made absolute by joining the working
+    directory without normalising ("/cwd/./sct.py"). runpy.run_path would put its
+    argument into both."""
+    path = script if os.path.isabs(script) else os.path.join(os.getcwd(), script)
+    with io.open_code(path) as f:
+        code = compile(f.read(), path, "exec", dont_inherit=True)
+    main_mod = types.ModuleType("__main__")
+    main_mod.__dict__.update({
+        "__file__": path,
+        "__cached__": None,
+        "__package__": None,
+        "__spec__": None,
+        "__loader__": importlib.machinery.SourceFileLoader("__main__", path),
+        "__builtins__": __builtins__,
+    })
+    sys.modules["__main__"] = main_mod
+    exec(code, main_mod.__dict__)
 
 
 def _exit_code(code):
@@ -128,6 +158,9 @@ def main():
                          "thread; --threads=main cannot narrow it\n")
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _on_sigterm)
+
+    if rest[0] not in ("-m", "-c") and not _plain_source(rest[0]):
+        import pkgutil  # noqa: F401  runpy.run_path imports it; not the program's work
 
     profiles = sctprof_cprofile.Profiles(opts["threads"] != "main")
     status, die_of = 0, None

@@ -110,6 +110,15 @@ static int bad(struct scan *sc, int err, const char *what)
 	return -1;
 }
 
+
+/* A pid or tid as a number to count: JSON gives a double, which may be anything in a
+ * corrupt file; converting one out of range would be undefined. */
+static unsigned long long id_of(double v)
+{
+	if (!isfinite(v) || v < -9.2e18 || v > 9.2e18)
+		return 0;
+	return (unsigned long long)(long long)v;
+}
 static int read_event(struct scan *sc)
 {
 	struct trace_stats *t = sc->t;
@@ -151,11 +160,8 @@ static int read_event(struct scan *sc)
 	}
 	t->events++;
 	if (strcmp(ph, "M") != 0) {
-		if (add_id(&t->pids, &t->n_pids, &t->cap_pids,
-			   (unsigned long long)(long long)pid) < 0 ||
-		    add_id(&t->tids, &t->n_tids, &t->cap_tids,
-			   ((unsigned long long)(long long)pid << 32) ^
-			   (unsigned long long)(long long)tid) < 0) {
+		if (add_id(&t->pids, &t->n_pids, &t->cap_pids, id_of(pid)) < 0 ||
+		    add_id(&t->tids, &t->n_tids, &t->cap_tids, (id_of(pid) << 32) ^ id_of(tid)) < 0) {
 			r = bad(sc, ENOMEM, "out of memory");
 			goto out;
 		}

@@ -4,6 +4,7 @@
 #include "cmd.h"
 #include "error.h"
 #include "exitcode.h"
+#include "fsutil.h"
 #include "log.h"
 #include "paths.h"
 #include "refresh.h"
@@ -111,16 +112,16 @@ int cmd_matrix_refresh(int argc, char **argv)
 			log_error("matrix refresh: %s", err_msg_for(r));
 		return code;
 	}
-	for (size_t i = 0; i < rep.n_warnings; i++)
-		log_warn("%s", rep.warnings[i]);
+	for (size_t i = 0; i < rep.warnings.n; i++)
+		log_warn("%s", rep.warnings.v[i]);
 	for (size_t i = 0; i < rep.n; i++) {
 		const struct refresh_item *it = &rep.items[i];
 		if (it->line)
 			printf("%s:%d:%d: %s: %s\n", matrix, it->line, it->column, it->tool, it->what);
 		else
 			printf("%s: %s: %s\n", matrix, it->tool, it->what);
-		for (size_t j = 0; it->changes && it->changes[j]; j++)
-			printf("    %s\n", it->changes[j]);
+		for (size_t j = 0; j < it->changes.n; j++)
+			printf("    %s\n", it->changes.v[j]);
 		edits += it->n_edits;
 	}
 	if (!edits) {
@@ -137,7 +138,7 @@ int cmd_matrix_refresh(int argc, char **argv)
 		status = log_fail(-ENOMEM, EXIT_SOFTWARE);
 		goto out;
 	}
-	r = refresh_write(matrix, text);
+	r = write_file_atomic(matrix, text, strlen(text));
 	if (r < 0) {
 		status = log_fail(r, status_for(r));
 		goto out;

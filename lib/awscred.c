@@ -2,24 +2,12 @@
 #include "awscred.h"
 #include "error.h"
 #include "redact.h"
+#include "strutil.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
 
 char *aws_ini_get(const char *path, const char *section, const char *key)
 {
@@ -30,14 +18,14 @@ char *aws_ini_get(const char *path, const char *section, const char *key)
 	if (!f)
 		return NULL;
 	while (!found && fgets(line, sizeof(line), f)) {
-		char *l = trim(line), *eq;
+		char *l = str_trim(line), *eq;
 		if (*l == '#' || *l == ';' || !*l)
 			continue;
 		if (*l == '[') {
 			char *end = strchr(l, ']');
 			if (end) {
 				*end = '\0';
-				in = strcmp(trim(l + 1), section) == 0;
+				in = strcmp(str_trim(l + 1), section) == 0;
 			}
 			continue;
 		}
@@ -45,8 +33,8 @@ char *aws_ini_get(const char *path, const char *section, const char *key)
 		if (!in || !eq)
 			continue;
 		*eq = '\0';
-		if (strcmp(trim(l), key) == 0)
-			found = strdup(trim(eq + 1));
+		if (strcmp(str_trim(l), key) == 0)
+			found = strdup(str_trim(eq + 1));
 	}
 	fclose(f);
 	return found;

@@ -1,4 +1,4 @@
-/* File-system helpers: durable writes and renames. */
+/* File-system helpers (fsutil.h): durable writes and renames, reads, path names and PATH. */
 #include "fsutil.h"
 #include "error.h"
 
@@ -54,7 +54,7 @@ int fsync_dir(const char *dir)
 	return r;
 }
 
-static char *dir_of(const char *path)
+char *path_dirname(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -70,6 +70,7 @@ static int write_file(const char *path, const void *data, size_t len, bool durab
 	char tmp[PATH_MAX];
 	const char *p = data;
 	char *dir = NULL;
+	struct stat st;
 	int fd, r = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid()) >= (int)sizeof(tmp))
@@ -77,6 +78,9 @@ static int write_file(const char *path, const void *data, size_t len, bool durab
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return err_set(errno, "cannot write '%s': %s", path, strerror(errno));
+	/* A matrix or cache file the user made private stays private once rewritten. */
+	if (stat(path, &st) == 0)
+		(void)fchmod(fd, st.st_mode & 07777);
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 		if (n < 0) {
@@ -102,7 +106,7 @@ static int write_file(const char *path, const void *data, size_t len, bool durab
 		r = err_set(errno, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
 		goto out;
 	}
-	dir = durable ? dir_of(path) : NULL;
+	dir = durable ? path_dirname(path) : NULL;
 	if (dir)
 		(void)fsync_dir(dir);
 out:
@@ -172,6 +176,31 @@ out:
 	return 0;
 }
 
+int read_head(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+	char *buf;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return errno ? -errno : -EIO;
+	buf = malloc(max + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (len < max && (n = read(fd, buf + len, max - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	*ret = buf;
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
 int symlink_atomic(const char *target, const char *link)
 {
 	char tmp[PATH_MAX];
@@ -205,4 +234,44 @@ char *path_absolute(const char *path)
 	if (asprintf(&out, "%s/%s", cwd, path) < 0)
 		return NULL;
 	return out;
+}
+
+bool path_is_exec(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+char *path_search(const char *name, bool (*skip_dir)(const char *dir), char **ret_skipped)
+{
+	const char *path = getenv("PATH");
+	char buf[PATH_MAX];
+
+	if (ret_skipped)
+		*ret_skipped = NULL;
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (const char *p = path; ; ) {
+		const char *end = strchrnul(p, ':');
+		char dir[PATH_MAX];
+		int n;
+
+		n = snprintf(dir, sizeof(dir), "%.*s", (int)(end - p), p);
+		if (n <= 0)
+			snprintf(dir, sizeof(dir), ".");
+		if (snprintf(buf, sizeof(buf), "%s/%s", dir, name) < (int)sizeof(buf) &&
+		    path_is_exec(buf)) {
+			if (skip_dir && skip_dir(dir)) {
+				if (ret_skipped && !*ret_skipped)
+					*ret_skipped = strdup(buf);
+			} else {
+				return path_absolute(buf);
+			}
+		}
+		if (!*end)
+			break;
+		p = end + 1;
+	}
+	return NULL;
 }

@@ -585,12 +585,12 @@ out:
 	return 0;
 }
 
-int matrix_load(const char *path, struct matrix **ret)
+int matrix_read(const char *path, char **ret, size_t *ret_len)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
-	int fd, r;
+	int fd, r = 0;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
@@ -625,9 +625,25 @@ int matrix_load(const char *path, struct matrix **ret)
 			break;
 		len += (size_t)n;
 	}
-	r = matrix_load_buffer(path, buf, len, ret);
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	buf = NULL;
 out:
 	free(buf);
 	close(fd);
+	return r;
+}
+
+int matrix_load(const char *path, struct matrix **ret)
+{
+	char *buf = NULL;
+	size_t len;
+	int r;
+
+	r = matrix_read(path, &buf, &len);
+	if (r == 0)
+		r = matrix_load_buffer(path, buf, len, ret);
+	free(buf);
 	return r;
 }

@@ -106,6 +106,10 @@ const char *matrix_default_path(const char *opt);
 /* Reads and validates. -ENOENT (missing, with err_set), -EBADMSG (malformed: the
  * reason names file:line:column), -ENOMEM. */
 int matrix_load(const char *path, struct matrix **ret);
+/* Reads a matrix file as it is, for loading or editing: a regular file of a few
+ * megabytes at most, NUL-terminated (*ret_len without the NUL); errors name
+ * "matrix 'PATH'". */
+int matrix_read(const char *path, char **ret, size_t *ret_len);
 /* The same from memory; path only names the input in errors. */
 int matrix_load_buffer(const char *path, const char *buf, size_t len, struct matrix **ret);
 void matrix_free(struct matrix *m);

@@ -1,11 +1,10 @@
 /* The ptrace pre-flight check: capabilities, seccomp mode and Yama scope, from /proc. */
 #include "ptrace.h"
+#include "fsutil.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define CAP_SYS_PTRACE_BIT 19
 
@@ -72,32 +71,12 @@ void ptrace_assess(const char *status, int yama_scope, struct ptrace_facts *ret)
 	*ret = f;
 }
 
-static char *slurp(const char *path, size_t max)
-{
-	char *buf = malloc(max + 1);
-	ssize_t n;
-	size_t len = 0;
-	int fd;
-
-	if (!buf)
-		return NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		free(buf);
-		return NULL;
-	}
-	while (len < max && (n = read(fd, buf + len, max - len)) > 0)
-		len += (size_t)n;
-	close(fd);
-	buf[len] = '\0';
-	return buf;
-}
-
 void ptrace_probe(struct ptrace_facts *ret)
 {
-	char *status = slurp("/proc/self/status", 16384);
-	char *scope = slurp("/proc/sys/kernel/yama/ptrace_scope", 32);
+	char *status = NULL, *scope = NULL;
 
+	(void)read_head("/proc/self/status", 16384, &status, NULL);
+	(void)read_head("/proc/sys/kernel/yama/ptrace_scope", 32, &scope, NULL);
 	ptrace_assess(status, scope ? atoi(scope) : -1, ret);
 	free(status);
 	free(scope);

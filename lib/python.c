@@ -8,7 +8,9 @@
  * with -V, which exits before site.py is imported. */
 #include "python.h"
 #include "error.h"
+#include "fsutil.h"
 #include "log.h"
+#include "strutil.h"
 #include "target.h"
 
 #include <ctype.h>
@@ -17,7 +19,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -32,92 +33,11 @@
 /* -V answers in a few milliseconds; a hung interpreter must not hang `check`. */
 #define VERSION_TIMEOUT_MS 10000
 
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return n < 0 ? NULL : s;
-}
-
 static bool is_dir(const char *p)
 {
 	struct stat st;
 
 	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static bool is_exec_file(const char *p)
-{
-	struct stat st;
-
-	return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
-}
-
-/* Up to max bytes of a file, NUL-terminated; NULL when unreadable. */
-static char *read_small(const char *path, size_t max)
-{
-	char *buf;
-	size_t len = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return NULL;
-	buf = malloc(max + 1);
-	if (!buf) {
-		close(fd);
-		return NULL;
-	}
-	while (len < max && (n = read(fd, buf + len, max - len)) > 0)
-		len += (size_t)n;
-	close(fd);
-	buf[len] = '\0';
-	return buf;
-}
-
-static char *trim(char *s)
-{
-	char *e;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	e = s + strlen(s);
-	while (e > s && isspace((unsigned char)e[-1]))
-		*--e = '\0';
-	return s;
-}
-
-/* An absolute path that keeps symbolic links: a venv's bin/python links to the base
- * interpreter, and resolving it would lose the venv. */
-static char *absolute(const char *path)
-{
-	char cwd[PATH_MAX];
-
-	if (path[0] == '/')
-		return strdup(path);
-	if (!getcwd(cwd, sizeof(cwd)))
-		return NULL;
-	if (path[0] == '.' && path[1] == '/')
-		path += 2;
-	return xasprintf("%s/%s", cwd, path);
-}
-
-static char *dirname_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		return strdup(".");
-	if (slash == path)
-		return strdup("/");
-	return strndup(path, (size_t)(slash - path));
 }
 
 const char *python_normalize_name(const char *name, char *buf, size_t size)
@@ -157,41 +77,6 @@ bool python_is_shim_dir(const char *dir)
 	/* $PYENV_ROOT may be unset in the environment sctprof got (sudo, a CI step). */
 	return strstr(dir, "/.pyenv/") != NULL || strstr(dir, "/pyenv/") != NULL ||
 	       strstr(dir, "pyenv-virtualenv/") != NULL;
-}
-
-/* Looks name up on PATH; with skip_shims, pyenv's shim folders are passed over and the
- * first shim passed is returned in *ret_shim (malloc'd) when asked for. */
-static char *path_search(const char *name, bool skip_shims, char **ret_shim)
-{
-	const char *path = getenv("PATH");
-	char buf[PATH_MAX];
-
-	if (ret_shim)
-		*ret_shim = NULL;
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (const char *p = path; ; ) {
-		const char *end = strchrnul(p, ':');
-		char dir[PATH_MAX];
-		int n;
-
-		n = snprintf(dir, sizeof(dir), "%.*s", (int)(end - p), p);
-		if (n <= 0)
-			snprintf(dir, sizeof(dir), ".");
-		if (snprintf(buf, sizeof(buf), "%s/%s", dir, name) < (int)sizeof(buf) &&
-		    is_exec_file(buf)) {
-			if (skip_shims && python_is_shim_dir(dir)) {
-				if (ret_shim && !*ret_shim)
-					*ret_shim = strdup(buf);
-			} else {
-				return absolute(buf);
-			}
-		}
-		if (!*end)
-			break;
-		p = end + 1;
-	}
-	return NULL;
 }
 
 const char *python_host_platform(void)
@@ -308,19 +193,20 @@ static void venvcfg_free(struct venvcfg *c)
 static int venvcfg_read(const char *path, struct venvcfg *ret)
 {
 	struct venvcfg c = { 0 };
-	char *text = read_small(path, 65536), *save = NULL;
+	char *text = NULL, *save = NULL;
 	char *version_info = NULL;
+	int r = read_head(path, 65536, &text, NULL);
 
-	if (!text)
-		return -errno;
+	if (r < 0)
+		return r;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *eq = strchr(line, '='), *key, *val;
 
 		if (!eq)
 			continue;
 		*eq = '\0';
-		key = trim(line);
-		val = trim(eq + 1);
+		key = str_trim(line);
+		val = str_trim(eq + 1);
 		if (!strcmp(key, "home")) {
 			free(c.home);
 			c.home = strdup(val);
@@ -438,7 +324,7 @@ static int version_from_interpreter(const char *interp, struct pyinfo *py)
 	p = strstr(out, "Python ");
 	if (r < 0 || !p || pyver_parse(p + 7, true, &py->ver) < 0 || py->ver.n < 2)
 		return err_set(ENOEXEC, "interpreter '%s': '-V' printed no Python version", interp);
-	p = trim(p + 7);
+	p = str_trim(p + 7);
 	py->version = strndup(p, strcspn(p, " \n"));
 	py->version_source = "interpreter";
 	return py->version ? 0 : -ENOMEM;
@@ -467,7 +353,7 @@ static int pyenv_versions(const char *root, struct strv *out)
 	if (getcwd(dir, sizeof(dir))) {
 		for (;;) {
 			snprintf(file, sizeof(file), "%s/.python-version", dir);
-			if ((text = read_small(file, 4096)))
+			if (read_head(file, 4096, &text, NULL) == 0)
 				break;
 			if (!strcmp(dir, "/"))
 				break;
@@ -482,11 +368,11 @@ static int pyenv_versions(const char *root, struct strv *out)
 	}
 	if (!text) {
 		snprintf(file, sizeof(file), "%s/version", root);
-		text = read_small(file, 4096);
+		(void)read_head(file, 4096, &text, NULL);
 	}
 	if (text) {
 		for (char *l = strtok_r(text, "\n", &save); l && r >= 0; l = strtok_r(NULL, "\n", &save)) {
-			char *v = trim(l);
+			char *v = str_trim(l);
 			if (*v && *v != '#')
 				r = strv_push(out, v);
 		}
@@ -515,10 +401,10 @@ static char *pyenv_resolve(const char *shim)
 		goto out;
 	for (size_t i = 0; i < versions.n && !found; i++) {
 		if (!strcmp(versions.v[i], "system")) {
-			found = path_search(base, true, NULL);
+			found = path_search(base, python_is_shim_dir, NULL);
 		} else {
 			char *p = xasprintf("%s/versions/%s/bin/%s", root, versions.v[i], base);
-			if (p && is_exec_file(p))
+			if (p && path_is_exec(p))
 				found = p;
 			else
 				free(p);
@@ -665,6 +551,7 @@ static int read_metadata(const char *entry, char **ret_name, char **ret_version)
 {
 	struct stat st;
 	char *path, *text, *name = NULL, *version = NULL;
+	int r;
 
 	if (stat(entry, &st) < 0)
 		return -errno;
@@ -676,9 +563,9 @@ static int read_metadata(const char *entry, char **ret_name, char **ret_version)
 	}
 	if (!path)
 		return -ENOMEM;
-	text = read_small(path, 16384);
+	r = read_head(path, 16384, &text, NULL);
 	free(path);
-	if (!text)
+	if (r < 0)
 		return -ENOENT;
 	for (char *l = text, *nl; l && *l; l = nl) {
 		nl = strchr(l, '\n');
@@ -687,9 +574,9 @@ static int read_metadata(const char *entry, char **ret_name, char **ret_version)
 		if (!*l || !strcmp(l, "\r"))
 			break;   /* the headers end at the first empty line */
 		if (!strncasecmp(l, "Name:", 5) && !name)
-			name = strdup(trim(l + 5));
+			name = strdup(str_trim(l + 5));
 		else if (!strncasecmp(l, "Version:", 8) && !version)
-			version = strdup(trim(l + 8));
+			version = strdup(str_trim(l + 8));
 	}
 	free(text);
 	*ret_name = name;
@@ -728,24 +615,24 @@ char *python_executable(const struct pyinfo *py, const char *name)
 {
 	if (py->bindir) {
 		char *p = xasprintf("%s/%s", py->bindir, name);
-		if (p && is_exec_file(p))
+		if (p && path_is_exec(p))
 			return p;
 		free(p);
 	}
-	return path_search(name, true, NULL);
+	return path_search(name, python_is_shim_dir, NULL);
 }
 
 /* ---- findings ---- */
 
 static int check_shims(struct pyinfo *py)
 {
-	char *shim = NULL, *first = path_search("python3", false, NULL);
+	char *shim = NULL, *first = path_search("python3", NULL, NULL);
 	int r = 0;
 
 	if (!first)
 		return 0;
 	{
-		char *dir = dirname_of(first);
+		char *dir = path_dirname(first);
 		if (dir && python_is_shim_dir(dir))
 			shim = first, first = NULL;
 		free(dir);
@@ -778,7 +665,7 @@ static int check_python_version_file(struct pyinfo *py)
 		return 0;
 	for (;;) {
 		snprintf(file, sizeof(file), "%s/.python-version", dir);
-		if ((text = read_small(file, 4096)))
+		if (read_head(file, 4096, &text, NULL) == 0)
 			break;
 		char *slash = strrchr(dir, '/');
 		if (!slash || !strcmp(dir, "/"))
@@ -789,7 +676,7 @@ static int check_python_version_file(struct pyinfo *py)
 			*slash = '\0';
 	}
 	line = strtok_r(text, "\n", &save);
-	line = line ? trim(line) : NULL;
+	line = line ? str_trim(line) : NULL;
 	if (line && pyver_parse(line, true, &want) == 0) {
 		bool same = true;
 		for (int i = 0; i < want.n; i++)
@@ -811,10 +698,9 @@ static int check_python_version_file(struct pyinfo *py)
 
 static void check_uv_group(struct pyinfo *py)
 {
-	char *text = read_small("pyproject.toml", 1 << 20);
-	char *groups;
+	char *text = NULL, *groups;
 
-	if (!text)
+	if (read_head("pyproject.toml", 1 << 20, &text, NULL) < 0)
 		return;
 	groups = strstr(text, "[dependency-groups]");
 	if (groups) {
@@ -850,7 +736,7 @@ int python_probe(const char *interpreter, const char *origin, struct pyinfo *ret
 	int r;
 
 	/* A bare name is looked up on PATH, as the shell (and target_resolve) would. */
-	py.path = strchr(interpreter, '/') ? absolute(interpreter) : path_lookup(interpreter);
+	py.path = strchr(interpreter, '/') ? path_absolute(interpreter) : path_lookup(interpreter);
 	if (!py.path && !strchr(interpreter, '/')) {
 		r = err_set(ENOENT, "interpreter '%s' not found on PATH", interpreter);
 		goto out;
@@ -860,13 +746,13 @@ int python_probe(const char *interpreter, const char *origin, struct pyinfo *ret
 		r = -ENOMEM;
 		goto out;
 	}
-	if (!is_exec_file(py.path)) {
+	if (!path_is_exec(py.path)) {
 		r = err_set(ENOENT, "interpreter '%s' not found or not executable", interpreter);
 		goto out;
 	}
 	/* A pyenv shim is a shell script; what matters is the interpreter it runs. */
 	{
-		char *dir = dirname_of(py.path);
+		char *dir = path_dirname(py.path);
 		bool shim = dir && python_is_shim_dir(dir);
 		free(dir);
 		if (shim) {
@@ -887,8 +773,8 @@ int python_probe(const char *interpreter, const char *origin, struct pyinfo *ret
 			resolved = NULL;
 		}
 	}
-	py.bindir = dirname_of(py.path);
-	parent = py.bindir ? dirname_of(py.bindir) : NULL;
+	py.bindir = path_dirname(py.path);
+	parent = py.bindir ? path_dirname(py.bindir) : NULL;
 	if (!py.bindir || !parent) {
 		r = -ENOMEM;
 		goto out;
@@ -909,7 +795,7 @@ int python_probe(const char *interpreter, const char *origin, struct pyinfo *ret
 	}
 	if (py.venv && venvcfg_read(cfgpath, &cfg) == 0 && cfg.version &&
 	    pyver_parse(cfg.version, true, &py.ver) == 0 && py.ver.n >= 2) {
-		char *v = trim(cfg.version);
+		char *v = str_trim(cfg.version);
 		py.version = strndup(v, strcspn(v, " "));
 		py.version_source = "pyvenv.cfg";
 		if (!py.version) {
@@ -926,7 +812,7 @@ int python_probe(const char *interpreter, const char *origin, struct pyinfo *ret
 			goto out;
 		if (cfg.system_site && cfg.home) {
 			/* home is the base interpreter's bin/ */
-			char *base = dirname_of(cfg.home);
+			char *base = path_dirname(cfg.home);
 			r = base ? add_prefix_sites(&py, base, false) : -ENOMEM;
 			free(base);
 			if (r < 0)
@@ -938,8 +824,8 @@ int python_probe(const char *interpreter, const char *origin, struct pyinfo *ret
 			r = err_set(errno, "interpreter '%s': %s", py.path, strerror(errno));
 			goto out;
 		}
-		rbin = dirname_of(real);
-		prefix = rbin ? dirname_of(rbin) : NULL;
+		rbin = path_dirname(real);
+		prefix = rbin ? path_dirname(rbin) : NULL;
 		r = prefix ? add_prefix_sites(&py, prefix, true) : -ENOMEM;
 		free(rbin);
 		free(prefix);
@@ -996,8 +882,8 @@ static char *venv_python(const char *dir)
 
 	for (size_t i = 0; i < 2; i++) {
 		char *p = xasprintf("%s/%s", dir, names[i]);
-		if (p && is_exec_file(p)) {
-			char *a = absolute(p);
+		if (p && path_is_exec(p)) {
+			char *a = path_absolute(p);
 			free(p);
 			return a;
 		}
@@ -1077,11 +963,10 @@ static int locate(const char *python_opt, char *const *argv, int argc, struct py
 		origin = strdup("$UV_PROJECT_ENVIRONMENT");
 		goto done;
 	}
-	pv = read_small(".python-version", 4096);
-	if (pv) {
-		char *v = trim(pv);
+	if (read_head(".python-version", 4096, &pv, NULL) == 0) {
+		char *v = str_trim(pv);
 		v[strcspn(v, "\n")] = '\0';
-		dir = xasprintf(".venv-sct-%s", trim(v));
+		dir = xasprintf(".venv-sct-%s", str_trim(v));
 		if (!dir) {
 			r = -ENOMEM;
 			goto out;
@@ -1114,7 +999,7 @@ static int locate(const char *python_opt, char *const *argv, int argc, struct py
 		goto out;
 	}
 
-	found = path_search("python3", true, &shim);
+	found = path_search("python3", python_is_shim_dir, &shim);
 	if (!found) {
 		r = err_set(ENOENT, "no Python interpreter found: no virtualenv here and no "
 			    "python3 on PATH%s (name one with --python)",

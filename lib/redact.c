@@ -65,33 +65,42 @@ static void put(struct buf *b, const char *s, size_t n)
 	b->s[b->n] = '\0';
 }
 
-/* Replaces, in place of a copy, every occurrence of secret environment values. */
+/* The text put into b, or NULL (and b freed) when an allocation failed. */
+static char *finish(struct buf *b)
+{
+	if (b->oom) {
+		free(b->s);
+		return NULL;
+	}
+	return b->s;
+}
+
+/* Replaces every occurrence of val in s by REDACTED. Takes s; NULL on ENOMEM. */
+static char *mask_value(char *s, const char *val)
+{
+	size_t vlen = strlen(val);
+	char *hit;
+
+	while ((hit = strstr(s, val))) {
+		struct buf b = { 0 };
+		put(&b, s, (size_t)(hit - s));
+		put(&b, REDACTED, strlen(REDACTED));
+		put(&b, hit + vlen, strlen(hit + vlen));
+		free(s);
+		if (!(s = finish(&b)))
+			return NULL;
+	}
+	return s;
+}
+
+/* Masks the values of secret environment variables in s. Takes s (may be NULL). */
 static char *mask_env_values(char *s)
 {
-	for (char **e = environ; e && *e; e++) {
+	for (char **e = environ; s && e && *e; e++) {
 		const char *eq = strchr(*e, '=');
-		const char *val;
-		size_t vlen;
-		char *hit;
 
-		if (!eq || !secret_name_n(*e, (size_t)(eq - *e)))
-			continue;
-		val = eq + 1;
-		vlen = strlen(val);
-		if (vlen < 4)
-			continue;
-		while ((hit = strstr(s, val))) {
-			struct buf b = { 0 };
-			put(&b, s, (size_t)(hit - s));
-			put(&b, REDACTED, strlen(REDACTED));
-			put(&b, hit + vlen, strlen(hit + vlen));
-			free(s);
-			if (b.oom) {
-				free(b.s);
-				return NULL;
-			}
-			s = b.s;
-		}
+		if (eq && secret_name_n(*e, (size_t)(eq - *e)) && strlen(eq + 1) >= 4)
+			s = mask_value(s, eq + 1);
 	}
 	return s;
 }
@@ -122,23 +131,8 @@ int redact_add(const char *value)
 /* As mask_env_values(), for the values given to redact_add(). Takes s (may be NULL). */
 static char *mask_registered(char *s)
 {
-	for (size_t i = 0; s && i < n_registered; i++) {
-		size_t vlen = strlen(registered[i]);
-		char *hit;
-
-		while ((hit = strstr(s, registered[i]))) {
-			struct buf b = { 0 };
-			put(&b, s, (size_t)(hit - s));
-			put(&b, REDACTED, strlen(REDACTED));
-			put(&b, hit + vlen, strlen(hit + vlen));
-			free(s);
-			if (b.oom) {
-				free(b.s);
-				return NULL;
-			}
-			s = b.s;
-		}
-	}
+	for (size_t i = 0; s && i < n_registered; i++)
+		s = mask_value(s, registered[i]);
 	return s;
 }
 
@@ -184,11 +178,7 @@ char *redact_string(const char *s)
 		put(&b, p, strlen(p));
 		break;
 	}
-	if (b.oom) {
-		free(b.s);
-		return NULL;
-	}
-	return mask_registered(mask_env_values(b.s));
+	return mask_registered(mask_env_values(finish(&b)));
 }
 
 int redact_argv(char *const *argv, size_t n, struct strv *ret)
@@ -234,11 +224,7 @@ char *redact_header(const char *line)
 			struct buf b = { 0 };
 			put(&b, line, len + 1);
 			put(&b, " " REDACTED, strlen(REDACTED) + 1);
-			if (b.oom) {
-				free(b.s);
-				return NULL;
-			}
-			return b.s;
+			return finish(&b);
 		}
 	}
 	return redact_string(line);
@@ -262,11 +248,7 @@ char *redact_url_location(const char *url)
 	host = end;
 	end += strcspn(end, "?#");
 	put(&b, host, (size_t)(end - host));
-	if (b.oom) {
-		free(b.s);
-		return NULL;
-	}
-	return mask_registered(b.s);
+	return mask_registered(finish(&b));
 }
 
 void redact_buf(char *buf, size_t size)

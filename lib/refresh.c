@@ -5,18 +5,17 @@
 #include "refresh.h"
 #include "error.h"
 #include "log.h"
+#include "matrix.h"
 #include "redact.h"
+#include "version.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <yaml.h>
 
 #define API_MAX (32 * 1024 * 1024)      /* PyPI's JSON for a project with many releases */
@@ -327,107 +326,18 @@ static void doc_free(struct doc *d)
 		yaml_parser_delete(&d->parser);
 }
 
-/* ---- versions and ranges (docs/matrix.md, "Version ranges") ---- */
+/* ---- versions and ranges (docs/matrix.md, "Version ranges"; lib/version.h) ---- */
 
-/* Up to three numeric parts; returns how many, 0 when v is not a version. */
-static int parse_pyver(const char *v, long out[3])
+/* Whether the range holds for some release of the series; a range that does not parse
+ * holds for none (`matrix validate` says what is wrong with it). */
+static bool range_meets_series(const char *range, const struct pyver *series)
 {
-	int n = 0;
+	struct vrange r, q = vrange_of(series);
 
-	while (n < 3) {
-		char *end;
-		if (!isdigit((unsigned char)*v))
-			return 0;
-		out[n++] = strtol(v, &end, 10);
-		v = end;
-		if (*v != '.')
-			break;
-		v++;
-	}
-	while (isspace((unsigned char)*v))
-		v++;
-	return *v ? 0 : n;
+	return vrange_parse(range, &r, NULL, NULL) == 0 && vrange_meets(&r, &q);
 }
 
-/* Compares py with bound at the bound's precision. */
-static int cmp_prec(const long py[3], const long b[3], int n)
-{
-	for (int i = 0; i < n; i++)
-		if (py[i] != b[i])
-			return py[i] < b[i] ? -1 : 1;
-	return 0;
-}
-
-static bool range_holds(const char *range, const long py[3])
-{
-	char buf[256], *save = NULL;
-	long b[3];
-	int n;
-
-	while (isspace((unsigned char)*range))
-		range++;
-	if (strcmp(range, "*") == 0)
-		return true;
-	if ((n = parse_pyver(range, b)) > 0)
-		return cmp_prec(py, b, n) == 0;
-	snprintf(buf, sizeof(buf), "%s", range);
-	for (char *c = strtok_r(buf, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
-		char op[3] = "";
-		int k = 0, cmp;
-		while (isspace((unsigned char)*c))
-			c++;
-		while (k < 2 && strchr("<>=", *c))
-			op[k++] = *c++;
-		op[k] = '\0';
-		while (isspace((unsigned char)*c))
-			c++;
-		if ((n = parse_pyver(c, b)) == 0)
-			return false;
-		cmp = cmp_prec(py, b, n);
-		if ((!strcmp(op, ">=") && cmp < 0) || (!strcmp(op, ">") && cmp <= 0) ||
-		    (!strcmp(op, "<=") && cmp > 0) || (!strcmp(op, "<") && cmp >= 0) ||
-		    (!strcmp(op, "==") && cmp != 0) || !op[0])
-			return false;
-	}
-	return true;
-}
-
-/* Whether the range holds for some release of the X.Y series. */
-static bool range_meets_series(const char *range, long major, long minor)
-{
-	for (long patch = 0; patch <= 40; patch++) {
-		long py[3] = { major, minor, patch };
-		if (range_holds(range, py))
-			return true;
-	}
-	return false;
-}
-
-/* PEP 440 release numbers, enough for ordering releases: numeric parts, then a
- * pre-release (a, b, rc, dev) before the release. */
-static int cmp_toolver(const char *a, const char *b)
-{
-	while (*a || *b) {
-		long x = 0, y = 0;
-		bool da = isdigit((unsigned char)*a), db = isdigit((unsigned char)*b);
-		if (!da && !db)
-			break;
-		if (da)
-			x = strtol(a, (char **)&a, 10);
-		if (db)
-			y = strtol(b, (char **)&b, 10);
-		if (x != y)
-			return x < y ? -1 : 1;
-		if (*a == '.')
-			a++;
-		if (*b == '.')
-			b++;
-	}
-	if (!*a != !*b)
-		return *a ? -1 : 1;     /* "1.0rc1" < "1.0" */
-	return strcmp(a, b) < 0 ? -1 : strcmp(a, b) > 0;
-}
-
+/* A final release as PyPI spells it: release numbers only ("2.1.0"). */
 static bool is_final_release(const char *v)
 {
 	for (; *v; v++)
@@ -437,32 +347,6 @@ static bool is_final_release(const char *v)
 }
 
 /* ---- items and edits ---- */
-
-static int strv_add(char ***v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int strv_add(char ***v, const char *fmt, ...)
-{
-	size_t n = 0;
-	char **nv, *s;
-	va_list ap;
-	int r;
-
-	while (*v && (*v)[n])
-		n++;
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	nv = realloc(*v, (n + 2) * sizeof(*nv));
-	if (!nv) {
-		free(s);
-		return -ENOMEM;
-	}
-	nv[n] = s;
-	nv[n + 1] = NULL;
-	*v = nv;
-	return 0;
-}
 
 static struct refresh_item *new_item(struct refresh_report *rep, const char *tool, int line,
 				     int column, const char *fmt, ...)
@@ -549,7 +433,7 @@ static int set_key(const struct doc *d, struct refresh_item *it, const struct ro
 	if (s->value) {
 		r = add_edit(it, s->start, s->end, value);
 		if (r == 0)
-			r = strv_add(&it->changes, "%s: %s -> %s", key, s->value, shown);
+			r = strv_pushf(&it->changes, "%s: %s -> %s", key, s->value, shown);
 		return r;
 	}
 	if (asprintf(&line, "%s%*s%s: %s\n", d->len && d->text[d->len - 1] != '\n' &&
@@ -559,7 +443,7 @@ static int set_key(const struct doc *d, struct refresh_item *it, const struct ro
 	r = add_edit(it, after_line(d, row->last_end), after_line(d, row->last_end), line);
 	free(line);
 	if (r == 0)
-		r = strv_add(&it->changes, "%s: (none) -> %s", key, shown);
+		r = strv_pushf(&it->changes, "%s: (none) -> %s", key, shown);
 	return r;
 }
 
@@ -664,7 +548,7 @@ static const char *first_release_after(const struct pypi *p, const char *when, c
 		const char *t = release_time(files);
 		if (!t || !is_final_release(v) || strncmp(t, when, 19) <= 0)
 			continue;
-		if (!best || cmp_toolver(v, best) < 0) {
+		if (!best || toolver_cmp_str(v, best, NULL) < 0) {
 			best = v;
 			best_t = t;
 		}
@@ -689,25 +573,6 @@ static int issue_api_url(const char *base, const char *url, char **ret)
 	return 0;
 }
 
-static int warn(struct refresh_report *rep, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int warn(struct refresh_report *rep, const char *fmt, ...)
-{
-	char **w = realloc(rep->warnings, (rep->n_warnings + 1) * sizeof(*w));
-	va_list ap;
-	int r;
-
-	if (!w)
-		return -ENOMEM;
-	rep->warnings = w;
-	va_start(ap, fmt);
-	r = vasprintf(&w[rep->n_warnings], fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
-	rep->n_warnings++;
-	return 0;
-}
-
 static int check_issue(struct doc *d, struct refresh_report *rep, const struct refresh_opts *o,
 		       const struct tool *t, const struct row *row, const struct pypi *p)
 {
@@ -720,16 +585,19 @@ static int check_issue(struct doc *d, struct refresh_report *rep, const struct r
 
 	r = issue_api_url(o->github_url, row->issue.value, &api);
 	if (r == -EINVAL)
-		return warn(rep, "%s:%d:%d: %s: '%s' is not a GitHub issue or pull request URL",
-			    d->path, row->issue.line, row->issue.column, t->name, row->issue.value);
+		return strv_pushf(&rep->warnings,
+				  "%s:%d:%d: %s: '%s' is not a GitHub issue or pull request URL",
+				  d->path, row->issue.line, row->issue.column, t->name,
+				  row->issue.value);
 	if (r < 0)
 		return r;
 	r = get_json(api, o, true, &j, &status);
 	if (r < 0)
 		goto out;
 	if (!j) {
-		r = warn(rep, "%s:%d:%d: %s: GitHub has no issue '%s' (HTTP %ld)", d->path,
-			 row->issue.line, row->issue.column, t->name, row->issue.value, status);
+		r = strv_pushf(&rep->warnings, "%s:%d:%d: %s: GitHub has no issue '%s' (HTTP %ld)",
+			       d->path, row->issue.line, row->issue.column, t->name, row->issue.value,
+			       status);
 		goto out;
 	}
 	state = json_string_value(json_object_get(j, "state"));
@@ -781,17 +649,19 @@ static int check_classifiers(struct doc *d, struct refresh_report *rep, const st
 	size_t i;
 	int r = 0;
 
-	for (long ma = 2; ma <= 3; ma++)
-		for (long mi = 0; mi <= 40; mi++)
+	for (int ma = 2; ma <= 3; ma++)
+		for (int mi = 0; mi <= 40; mi++) {
+			struct pyver sv = { { ma, mi, 0 }, 2 };
 			for (size_t k = 0; k < t->n_rows; k++) {
 				const struct row *row = &t->rows[k];
 				if (row->range.value && row->status.value &&
 				    strcmp(row->status.value, "unsupported") != 0 &&
-				    range_meets_series(row->range.value, ma, mi)) {
+				    range_meets_series(row->range.value, &sv)) {
 					top_major = ma;
 					top_minor = mi;
 				}
 			}
+		}
 	json_array_foreach(cls, i, c) {
 		const char *s = json_string_value(c);
 		long ma, mi;
@@ -799,6 +669,7 @@ static int check_classifiers(struct doc *d, struct refresh_report *rep, const st
 		bool any = false;
 		char series[32], note[256];
 		struct refresh_item *it;
+		struct pyver sv;
 
 		if (!s || sscanf(s, "Programming Language :: Python :: %ld.%ld%n", &ma, &mi, &end) != 2 ||
 		    s[end])
@@ -806,11 +677,14 @@ static int check_classifiers(struct doc *d, struct refresh_report *rep, const st
 		if (ma < top_major || (ma == top_major && mi <= top_minor))
 			continue;
 		snprintf(series, sizeof(series), "%ld.%ld", ma, mi);
+		/* Trove classifiers name real series; anything else is no version to compare. */
+		if (pyver_parse(series, false, &sv) < 0)
+			continue;
 		snprintf(note, sizeof(note), "%s %s lists Python %s on PyPI; not yet tried with sctprof",
 			 t->pypi.value, p->version, series);
 		for (size_t k = 0; k < t->n_rows; k++) {
 			const struct row *row = &t->rows[k];
-			if (!row->range.value || !range_meets_series(row->range.value, ma, mi))
+			if (!row->range.value || !range_meets_series(row->range.value, &sv))
 				continue;
 			any = true;
 			if (!row->status.value || strcmp(row->status.value, "unsupported") != 0)
@@ -849,8 +723,8 @@ static int check_classifiers(struct doc *d, struct refresh_report *rep, const st
 			r = add_edit(it, at, at, text);
 			free(text);
 			if (r == 0)
-				r = strv_add(&it->changes, "new row: range \"%s\", status untested, "
-					     "min-version %s", series, p->version);
+				r = strv_pushf(&it->changes, "new row: range \"%s\", status untested, "
+					       "min-version %s", series, p->version);
 			if (r < 0)
 				return r;
 		}
@@ -865,10 +739,10 @@ static int check_release(struct refresh_report *rep, const struct tool *t, const
 
 	for (size_t k = 0; k < t->n_rows; k++) {
 		const char *m = t->rows[k].min_version.value;
-		if (m && (!top || cmp_toolver(m, top) > 0))
+		if (m && (!top || toolver_cmp_str(m, top, NULL) > 0))
 			top = m;
 	}
-	if (!top || cmp_toolver(p->version, top) <= 0)
+	if (!top || toolver_cmp_str(p->version, top, NULL) <= 0)
 		return 0;
 	it = new_item(rep, t->name, t->pypi.line, t->pypi.column,
 		      "%s %s is out (%.10s%s%s), newer than every min-version in the matrix (%s)",
@@ -897,8 +771,9 @@ static int check_tool(struct doc *d, struct refresh_report *rep, const struct re
 		if (r < 0)
 			goto out;
 		if (!p.root) {
-			r = warn(rep, "%s:%d:%d: %s: PyPI has no project '%s' (HTTP %ld)", d->path,
-				 t->pypi.line, t->pypi.column, t->name, t->pypi.value, status);
+			r = strv_pushf(&rep->warnings, "%s:%d:%d: %s: PyPI has no project '%s' (HTTP %ld)",
+				       d->path, t->pypi.line, t->pypi.column, t->name, t->pypi.value,
+				       status);
 			if (r < 0)
 				goto out;
 		} else {
@@ -926,44 +801,6 @@ out:
 	return r;
 }
 
-static int read_all(const char *path, char **ret, size_t *ret_len)
-{
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int r = 0;
-
-	if (!f)
-		return err_set(errno, "matrix '%s': %s", path, strerror(errno));
-	for (;;) {
-		size_t n;
-		if (len + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = (cap + 4096) * 2);
-			if (!nb) {
-				r = -ENOMEM;
-				goto out;
-			}
-			buf = nb;
-		}
-		n = fread(buf + len, 1, cap - len - 1, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		r = err_set(EIO, "matrix '%s': read error", path);
-		goto out;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	buf = NULL;
-out:
-	free(buf);
-	fclose(f);
-	return r;
-}
-
 int refresh_matrix(const char *path, const struct refresh_opts *o, struct refresh_report *ret)
 {
 	struct refresh_report rep = { 0 };
@@ -976,7 +813,7 @@ int refresh_matrix(const char *path, const struct refresh_opts *o, struct refres
 		return r;
 	if (o->github_token && redact_add(o->github_token) < 0)
 		return -ENOMEM;
-	r = read_all(path, &text, &rep.len);
+	r = matrix_read(path, &text, &rep.len);
 	if (r < 0)
 		return r;
 	rep.text = text;
@@ -1009,12 +846,14 @@ int refresh_scan(const char *name, const char *text, size_t len)
 	if (r == 0)
 		r = parse_doc(&d);
 	if (r == 0) {
+		struct pyver sv = { { 3, 14, 0 }, 2 };
+
 		r = (int)d.n_tools;
 		/* Exercise what refresh does with each row's range. */
 		for (size_t i = 0; i < d.n_tools; i++)
 			for (size_t k = 0; k < d.tools[i].n_rows; k++)
 				if (d.tools[i].rows[k].range.value)
-					(void)range_meets_series(d.tools[i].rows[k].range.value, 3, 14);
+					(void)range_meets_series(d.tools[i].rows[k].range.value, &sv);
 	}
 	doc_free(&d);
 	return r;
@@ -1069,48 +908,6 @@ char *refresh_apply(const struct refresh_report *r)
 	return out;
 }
 
-int refresh_write(const char *path, const char *text)
-{
-	char *tmp = NULL;
-	struct stat st;
-	size_t len = strlen(text), done = 0;
-	int fd = -1, r = 0;
-
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-		return -ENOMEM;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		r = err_set(errno, "'%s': %s", path, strerror(errno));
-		goto out;
-	}
-	fchmod(fd, stat(path, &st) == 0 ? st.st_mode & 07777 : 0644);
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = err_set(errno, "'%s': write failed: %s", path, strerror(errno));
-			goto out;
-		}
-		done += (size_t)n;
-	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		fd = -1;
-		r = err_set(errno, "'%s': write failed: %s", path, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0)
-		r = err_set(errno, "'%s': %s", path, strerror(errno));
-out:
-	if (fd >= 0)
-		close(fd);
-	if (r < 0)
-		unlink(tmp);
-	free(tmp);
-	return r;
-}
-
 void refresh_report_free(struct refresh_report *r)
 {
 	if (!r)
@@ -1119,17 +916,13 @@ void refresh_report_free(struct refresh_report *r)
 		struct refresh_item *it = &r->items[i];
 		free(it->tool);
 		free(it->what);
-		for (size_t j = 0; it->changes && it->changes[j]; j++)
-			free(it->changes[j]);
-		free(it->changes);
+		strv_free(&it->changes);
 		for (size_t j = 0; j < it->n_edits; j++)
 			free(it->edits[j].text);
 		free(it->edits);
 	}
 	free(r->items);
-	for (size_t i = 0; i < r->n_warnings; i++)
-		free(r->warnings[i]);
-	free(r->warnings);
+	strv_free(&r->warnings);
 	free(r->text);
 	memset(r, 0, sizeof(*r));
 }

@@ -12,13 +12,15 @@
  *   - a release newer than every min-version of the tool: reported, not edited.
  *
  * Edits replace or insert text at the places libyaml's marks point to, so comments,
- * order and formatting of everything else stay as they were. */
+ * order and formatting of everything else stay as they were; write_file_atomic()
+ * (fsutil.h) puts the result in place of the file, keeping its mode. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "http.h"
+#include "strv.h"
 
 struct refresh_opts {
 	const char *pypi_url;           /* default https://pypi.org */
@@ -37,7 +39,7 @@ struct refresh_item {
 	int line;                       /* 1-based place in the matrix it is about, 0 if none */
 	int column;
 	char *what;                     /* one line: what changed out there */
-	char **changes;                 /* lines "status: untested -> supported", NULL-terminated */
+	struct strv changes;            /* lines "status: untested -> supported" */
 	struct refresh_edit *edits;
 	size_t n_edits;
 };
@@ -45,8 +47,7 @@ struct refresh_item {
 struct refresh_report {
 	struct refresh_item *items;
 	size_t n;
-	char **warnings;                /* per-tool troubles that did not stop the refresh */
-	size_t n_warnings;
+	struct strv warnings;           /* per-tool troubles that did not stop the refresh */
 	char *text;                     /* the matrix as read */
 	size_t len;
 };
@@ -62,8 +63,5 @@ int refresh_scan(const char *name, const char *text, size_t len);
 
 /* The matrix text with every item's edits applied (allocated). */
 char *refresh_apply(const struct refresh_report *r);
-
-/* Writes text to path atomically (temporary file, fsync, rename), keeping its mode. */
-int refresh_write(const char *path, const char *text);
 
 void refresh_report_free(struct refresh_report *r);

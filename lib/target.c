@@ -8,9 +8,9 @@
  * Anything else is -ENOEXEC with a reason that names what was found. */
 #include "target.h"
 #include "error.h"
+#include "fsutil.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,53 +19,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* An absolute form of path without resolving symbolic links: a venv's bin/python is a
- * link to the base interpreter, and resolving it would lose the venv. */
-static char *absolute(const char *path)
-{
-	char cwd[PATH_MAX];
-	char *out;
-
-	if (path[0] == '/')
-		return strdup(path);
-	if (!getcwd(cwd, sizeof(cwd)))
-		return NULL;
-	if (path[0] == '.' && path[1] == '/')
-		path += 2;
-	if (asprintf(&out, "%s/%s", cwd, path) < 0)
-		return NULL;
-	return out;
-}
-
 char *path_lookup(const char *name)
 {
-	const char *path, *p;
-	char buf[PATH_MAX];
-
 	if (!name || !*name)
 		return NULL;
 	if (strchr(name, '/'))
-		return access(name, X_OK) == 0 ? absolute(name) : NULL;
-	path = getenv("PATH");
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; ; ) {
-		const char *end = strchrnul(p, ':');
-		struct stat st;
-		int n;
-
-		if (end == p)
-			n = snprintf(buf, sizeof(buf), "./%s", name);
-		else
-			n = snprintf(buf, sizeof(buf), "%.*s/%s", (int)(end - p), p, name);
-		if (n > 0 && (size_t)n < sizeof(buf) && stat(buf, &st) == 0 &&
-		    S_ISREG(st.st_mode) && access(buf, X_OK) == 0)
-			return absolute(buf);
-		if (!*end)
-			break;
-		p = end + 1;
-	}
-	return NULL;
+		return access(name, X_OK) == 0 ? path_absolute(name) : NULL;
+	return path_search(name, NULL, NULL);
 }
 
 int is_python_name(const char *path)
@@ -205,40 +165,16 @@ static int shebang_words(const char *line, struct strv *words)
 	return 0;
 }
 
-static char *read_head(const char *path, size_t max, size_t *ret_len)
-{
-	char *buf = malloc(max + 1);
-	ssize_t n;
-	int fd;
-
-	if (!buf)
-		return NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		free(buf);
-		return NULL;
-	}
-	n = read(fd, buf, max);
-	close(fd);
-	if (n < 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*ret_len = (size_t)n;
-	return buf;
-}
-
 /* From a program file, the interpreter command (words) its shebang names, when Python. */
 static int python_from_file(const char *path, const char *shown, struct strv *interp)
 {
 	size_t len;
-	char *head = read_head(path, 4096, &len), *nl;
+	char *head = NULL, *nl;
 	struct strv words = STRV_INIT;
-	int r = 0;
+	int r = read_head(path, 4096, &head, &len);
 
-	if (!head)
-		return err_set(errno ? errno : EIO, "'%s': %s", shown, strerror(errno ? errno : EIO));
+	if (r < 0)
+		return err_set(-r, "'%s': %s", shown, strerror(-r));
 	if (len >= 4 && memcmp(head, "\177ELF", 4) == 0) {
 		r = err_set(ENOEXEC, "'%s' is an ELF binary, not a Python program", shown);
 		goto out;
@@ -391,6 +327,13 @@ int target_python_argv(const struct target *t, struct strv *out)
 	if ((r = strv_push(out, t->python)) < 0 ||
 	    (r = strv_extend(out, t->interp_opts.v, t->interp_opts.n)) < 0)
 		return r;
+	return target_program_argv(t, out);
+}
+
+int target_program_argv(const struct target *t, struct strv *out)
+{
+	int r;
+
 	if (t->mode == TARGET_MODULE && (r = strv_push(out, "-m")) < 0)
 		return r;
 	if (t->mode == TARGET_CODE && (r = strv_push(out, "-c")) < 0)

@@ -31,6 +31,9 @@ void target_free(struct target *t);
 /* The argv that runs the target: interp_opts, then "-m mod" / "-c code" / script, then
  * args. Backends that wrap the interpreter use the pieces instead. */
 int target_python_argv(const struct target *t, struct strv *out);
+/* Its program part alone, "-m mod" / "-c code" / script, then args: for a launcher that
+ * takes the program as Python's command line does. */
+int target_program_argv(const struct target *t, struct strv *out);
 
 /* Looks name up on PATH as execvp() would. Returns a malloc'd absolute path or NULL. */
 char *path_lookup(const char *name);

@@ -16,6 +16,7 @@
 #include "exitcode.h"
 #include "log.h"
 #include "redact.h"
+#include "strutil.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -142,17 +143,13 @@ static const char *base_name(const char *path)
 /* Keeps the first line of a message readable and short, and secret-free. */
 static void clean_message(char *msg, size_t size)
 {
-	char *p = msg, *e;
+	char *p;
 
 	for (char *q = msg; *q; q++)
 		if (*q == '\r' || *q == '\n' || *q == '\t')
 			*q = ' ';
-	while (isspace((unsigned char)*p))
-		p++;
+	p = str_trim(msg);
 	memmove(msg, p, strlen(p) + 1);
-	e = msg + strlen(msg);
-	while (e > msg && isspace((unsigned char)e[-1]))
-		*--e = '\0';
 	if (strlen(msg) > 300)
 		strcpy(msg + 297, "...");
 	redact_buf(msg, size);

@@ -23,19 +23,12 @@
 
 int launch_push(struct strv *a, const struct tool_run *run)
 {
-	const struct target *t = run->target;
 	int r;
 
 	if ((r = strv_push(a, data_path("plugins/common/launch.py"))) < 0 ||
 	    (r = strv_push(a, launch_status_path(run))) < 0)
 		return r;
-	if (t->mode == TARGET_MODULE && (r = strv_push(a, "-m")) < 0)
-		return r;
-	if (t->mode == TARGET_CODE && (r = strv_push(a, "-c")) < 0)
-		return r;
-	if ((r = strv_push(a, t->target)) < 0)
-		return r;
-	return strv_extend(a, t->args.v, t->args.n);
+	return target_program_argv(run->target, a);
 }
 
 const char *launch_status_path(const struct tool_run *run)

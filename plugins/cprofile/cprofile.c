@@ -33,13 +33,7 @@ static int cprofile_command(struct tool_run *run)
 		return r;
 	if (run->n_tool_args > 0)
 		return err_set(EINVAL, "the cprofile backend takes no --tool-arg");
-	if (t->mode == TARGET_MODULE && (r = strv_push(a, "-m")) < 0)
-		return r;
-	if (t->mode == TARGET_CODE && (r = strv_push(a, "-c")) < 0)
-		return r;
-	if ((r = strv_push(a, t->target)) < 0)
-		return r;
-	return strv_extend(a, t->args.v, t->args.n);
+	return target_program_argv(t, a);
 }
 
 /* summary.txt (top 30 by cumulative time) and profile.svg, each recorded as a step. */

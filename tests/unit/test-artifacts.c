@@ -2,6 +2,7 @@
  * files left out, symbolic links (to files, to folders, out of the folder) and special
  * files never followed but counted; SHA-256 of what is listed. */
 #include "tap.h"
+#include "util.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -11,17 +12,6 @@
 #include "artifacts.h"
 
 static char dir[] = "/tmp/sctprof-test-artifacts-XXXXXX";
-
-static void put(const char *name, const char *text)
-{
-	char path[600];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-}
 
 static void link_to(const char *target, const char *name)
 {
@@ -46,13 +36,13 @@ int main(void)
 
 	if (!mkdtemp(dir))
 		return 1;
-	put("summary.txt", "abc");
-	put("profile.stats", "0123456789");
+	put_text(dir, "summary.txt", "abc", -1);
+	put_text(dir, "profile.stats", "0123456789", -1);
 	snprintf(path, sizeof(path), "%s/memray", dir);
 	mkdir(path, 0755);
-	put("memray/memray.bin.1234", "xy");
-	put("manifest.json", "{}");
-	put("profile.stats.tmp-77", "partial");
+	put_text(dir, "memray/memray.bin.1234", "xy", -1);
+	put_text(dir, "manifest.json", "{}", -1);
+	put_text(dir, "profile.stats.tmp-77", "partial", -1);
 	link_to("summary.txt", "summary-link.txt");
 	link_to("/etc/passwd", "escape");
 	link_to("/etc", "etc-dir");

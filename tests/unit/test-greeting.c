@@ -1,6 +1,7 @@
 /* The cached verdict behind the hook's greeting (lib/verdict.h): where it is kept, what
  * a stale or foreign file is, the built-in verdict, and the one-line greeting. */
 #include "tap.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,18 +14,6 @@
 #include "greeting.h"
 
 static char dir[] = "/tmp/sctprof-test-verdict-XXXXXX";
-
-static void put(const char *rel, const char *text, int mode)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, rel);
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-	chmod(path, (mode_t)mode);
-}
 
 int main(void)
 {
@@ -40,9 +29,9 @@ int main(void)
 	setenv("XDG_CACHE_HOME", path, 1);
 
 	/* A virtualenv-like interpreter with one tool beside it. */
-	put("bin/python", "#!/bin/sh\necho 'Python 3.14.2'\n", 0755);
-	put("bin/memray", "#!/bin/sh\n", 0755);
-	put("pyvenv.cfg", "home = /usr/bin\nversion_info = 3.14.2.final.0\n", 0644);
+	put_text(dir, "bin/python", "#!/bin/sh\necho 'Python 3.14.2'\n", 0755);
+	put_text(dir, "bin/memray", "#!/bin/sh\n", 0755);
+	put_text(dir, "pyvenv.cfg", "home = /usr/bin\nversion_info = 3.14.2.final.0\n", 0644);
 	snprintf(path, sizeof(path), "%s", dir);
 	setenv("VIRTUAL_ENV", path, 1);
 	setenv("PATH", "/nonexistent", 1);

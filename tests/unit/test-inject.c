@@ -1,6 +1,7 @@
 /* The runner's side of --inject (lib/inject.h): kinds, the environment that arms the
  * hook, and reading the records the hook leaves (redacted into the manifest). */
 #include "tap.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,17 +15,6 @@
 #include "post_impl.h"
 
 static char dir[] = "/tmp/sctprof-test-inject-XXXXXX";
-
-static void put(const char *name, const char *data, size_t len)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	fwrite(data, 1, len, f);
-	fclose(f);
-}
 
 static bool exists(const char *name)
 {
@@ -85,10 +75,10 @@ int main(void)
 	is_str(env_value(&env, "PYTHONPATH"), "/share/inject:/mine", "the hook first, the user's kept");
 	strv_free(&env);
 
-	put(".proc-101", rec, sizeof(rec) - 1);
-	put("profile.101.stats", "x", 1);
-	put(".proc-102", rec2, sizeof(rec2) - 1);
-	put(".proc-103.tmp-103", "pid 1", 5);
+	put_bytes(dir, ".proc-101", rec, sizeof(rec) - 1, -1);
+	put_text(dir, "profile.101.stats", "x", -1);
+	put_bytes(dir, ".proc-102", rec2, sizeof(rec2) - 1, -1);
+	put_text(dir, ".proc-103.tmp-103", "pid 1", -1);
 	post_init(&p, dir, 1);
 	ok(inject_collect(dir, "cprofile", "sct.py", &p, &procs) == 0, "records collected");
 	is_int(json_array_size(procs), 2, "two processes");

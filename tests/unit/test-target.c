@@ -1,5 +1,6 @@
 /* Target resolution: every form of DESIGN.md, and what is refused. */
 #include "tap.h"
+#include "util.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -10,18 +11,6 @@
 #include "target.h"
 
 static char dir[] = "/tmp/sctprof-test-target-XXXXXX";
-
-static void write_file(const char *name, const char *text, int mode)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-	chmod(path, (mode_t)mode);
-}
 
 static int resolve(struct target *t, const char *python, int argc, ...)
 {
@@ -48,14 +37,14 @@ int main(void)
 		return 1;
 	if (chdir(dir) != 0)
 		return 1;
-	write_file("w.py", "print('hi')\n", 0644);
-	write_file("sct.py", "#!/usr/bin/env python3\nprint(1)\n", 0755);
-	write_file("envs.py", "#!/usr/bin/env -S python3 -u -X dev\nprint(1)\n", 0755);
-	write_file("direct.py", "#!/usr/bin/python3 -W error\nprint(1)\n", 0755);
-	write_file("long.py", "#!/bin/sh\n'''exec' /usr/bin/python3 \"$0\" \"$@\"\n' '''\nprint(1)\n", 0755);
-	write_file("run.sh", "#!/bin/bash\necho hi\n", 0755);
-	write_file("plain.txt", "hello\n", 0755);
-	write_file("elf", "\177ELF\2\1\1", 0755);
+	put_text(dir, "w.py", "print('hi')\n", 0644);
+	put_text(dir, "sct.py", "#!/usr/bin/env python3\nprint(1)\n", 0755);
+	put_text(dir, "envs.py", "#!/usr/bin/env -S python3 -u -X dev\nprint(1)\n", 0755);
+	put_text(dir, "direct.py", "#!/usr/bin/python3 -W error\nprint(1)\n", 0755);
+	put_text(dir, "long.py", "#!/bin/sh\n'''exec' /usr/bin/python3 \"$0\" \"$@\"\n' '''\nprint(1)\n", 0755);
+	put_text(dir, "run.sh", "#!/bin/bash\necho hi\n", 0755);
+	put_text(dir, "plain.txt", "hello\n", 0755);
+	put_text(dir, "elf", "\177ELF\2\1\1", 0755);
 
 	ok(is_python_name("python3") && is_python_name("/usr/bin/python3.14") &&
 	   is_python_name("python3.14t") && is_python_name("python") && is_python_name("pypy3"),

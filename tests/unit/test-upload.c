@@ -1,6 +1,7 @@
 /* The pieces of uploading that need no server: secret masking for headers and URLs,
  * AWS credential look-up, URL checks, exit statuses and the upload.json record. */
 #include "tap.h"
+#include "util.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -15,17 +16,6 @@
 #include "upload.h"
 
 static char dir[] = "/tmp/sctprof-test-upload-XXXXXX";
-
-static void write_file(const char *name, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-}
 
 static void test_redact(void)
 {
@@ -60,11 +50,12 @@ static void test_awscred(void)
 	int r;
 
 	snprintf(path, sizeof(path), "%s/credentials", dir);
-	write_file("credentials", "[default]\naws_access_key_id = AKIADEFAULT\n"
-		   "aws_secret_access_key = def-secret\n\n[ci]\n# comment\n"
-		   "aws_access_key_id=AKIACI0001\naws_secret_access_key = ci-secret-value\n"
-		   "aws_session_token = ci-token-value\n");
-	write_file("config", "[default]\nregion = eu-west-1\n[profile ci]\nregion = us-west-2\n");
+	put_text(dir, "credentials", "[default]\naws_access_key_id = AKIADEFAULT\n"
+		 "aws_secret_access_key = def-secret\n\n[ci]\n# comment\n"
+		 "aws_access_key_id=AKIACI0001\naws_secret_access_key = ci-secret-value\n"
+		 "aws_session_token = ci-token-value\n", -1);
+	put_text(dir, "config", "[default]\nregion = eu-west-1\n[profile ci]\nregion = us-west-2\n",
+		 -1);
 	setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
 	snprintf(path, sizeof(path), "%s/config", dir);
 	setenv("AWS_CONFIG_FILE", path, 1);
@@ -116,7 +107,7 @@ static void test_upload_errors(void)
 	r = upload_file(path, "s3://b/p/", &o, &res);
 	is_int(r, -ENOENT, "a missing bundle is -ENOENT");
 	is_int(upload_exit_status(r), EXIT_NOINPUT, "... exit 66");
-	write_file("b.tar.zst", "data");
+	put_text(dir, "b.tar.zst", "data", -1);
 	snprintf(path, sizeof(path), "%s/b.tar.zst", dir);
 	r = upload_file(path, "ftp://host/x/", &o, &res);
 	is_int(r, -EINVAL, "an ftp:// URL is refused");

@@ -36,23 +36,8 @@ struct ctx {
 static int manifest_cb(void *ud, const struct artifact_list *l, char **ret, size_t *ret_len)
 {
 	struct ctx *c = ud;
-	char path[PATH_MAX];
-	size_t len;
-	char *s;
-	int r;
 
-	json_object_set_new(c->m, "artifacts", manifest_artifacts(l));
-	s = manifest_dump(c->m, &len);
-	if (!s)
-		return -ENOMEM;
-	snprintf(path, sizeof(path), "%s/manifest.json", c->run_dir);
-	if ((r = write_file_atomic(path, s, len)) < 0) {
-		free(s);
-		return r;
-	}
-	*ret = s;
-	*ret_len = len;
-	return 0;
+	return manifest_write(c->m, c->run_dir, l, true, ret, ret_len);
 }
 
 static int bundle_main(int argc, char **argv)

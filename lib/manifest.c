@@ -1,7 +1,11 @@
 /* Building manifest.json with jansson. */
 #include "manifest.h"
+#include "fsutil.h"
 #include "redact.h"
 
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,4 +136,27 @@ char *manifest_dump(const json_t *m, size_t *ret_len)
 	out[n + 1] = '\0';
 	*ret_len = n + 1;
 	return out;
+}
+
+int manifest_write(json_t *m, const char *run_dir, const struct artifact_list *l, bool durable,
+		   char **ret, size_t *ret_len)
+{
+	char path[PATH_MAX];
+	size_t len;
+	char *s;
+	int r;
+
+	json_object_set_new(m, "artifacts", manifest_artifacts(l));
+	s = manifest_dump(m, &len);
+	if (!s)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "%s/manifest.json", run_dir);
+	r = durable ? write_file_atomic(path, s, len) : write_file_replace(path, s, len);
+	if (r < 0) {
+		free(s);
+		return r;
+	}
+	*ret = s;
+	*ret_len = len;
+	return 0;
 }
